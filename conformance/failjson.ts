@@ -1,0 +1,302 @@
+/*
+ * fail2ban failJSON conformance: does vigil mark the lines of fail2ban's
+ * filter test logs the way fail2ban's filters do?
+ *
+ *   node --import tsx conformance/failjson.ts [--verbose] [--all] [logs dir]
+ *
+ * For each annotated log of a service vigil decodes, every `# failJSON:` line
+ * is decoded (zone Europe/Berlin = the corpus's CET-01CEST-02 rules; receive
+ * time pinned to 2005-08-14 10:00 UTC, fail2ban's "now", for the year of
+ * syslog lines) and vigil's verdict compared with the annotation:
+ *
+ *   failure  = the event is an authentication failure: `event.outcome:
+ *              failure` and `event.category` authentication (vsftpd's own
+ *              `FAIL LOGIN`, which has no outcome, counts through
+ *              `labels.result: FAIL`). fail2ban's normal-mode filters flag
+ *              exactly the lines that report a failed login, so this is the
+ *              matching notion; refusals without a login attempt ("Did not
+ *              receive identification string", protocol errors) are
+ *              aggressive/ddos-mode matches and stay out.
+ *   host     = source.ip, else source.domain / source.address (an IPv4
+ *              address mapped into IPv6, ::ffff:a.b.c.d, compares as a.b.c.d).
+ *
+ * A true positive also needs the right host; a flagged line with the wrong
+ * host counts as a false positive and a false negative. Option sets: a
+ * file's `# filterOptions:` blocks are evaluated with their default option set
+ * (no `mode`, or mode normal); lines only in mode-only blocks (ddos,
+ * aggressive, ...) or whose `constraint` is false for the default set are
+ * counted as skipped. `attempts` lines (several lines merged into one
+ * failure by fail2ban's multi-line filter) are compared like any other.
+ *
+ * Prints precision and recall per file and overall; target ≥ 99% on sshd.
+ * --verbose lists the mismatches; --all also runs the logs of services vigil
+ * has no decoder for (informational, not in the overall figure).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDecoderStage } from '../src/decoders/index.js';
+import { Counters } from '../src/event/counters.js';
+import { parseTimeZone } from '../src/event/timezone.js';
+import type { Event } from '../src/event/types.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const VERBOSE = args.includes('--verbose');
+const ALL = args.includes('--all');
+const DIR = args.find((a) => !a.startsWith('--')) ?? resolve(ROOT, '../shared/corpora/fail2ban-logs/logs');
+
+/** Logs of services vigil decodes (file name = fail2ban filter name). */
+const COVERED = [
+  'sshd',
+  'pam-generic',
+  'vsftpd',
+  'pure-ftpd',
+  'wuftpd',
+  'xinetd-fail',
+  'selinux-ssh',
+];
+
+const RECEIVED = new Date(Date.UTC(2005, 7, 14, 10, 0, 0));
+const ZONE = parseTimeZone('Europe/Berlin')!;
+
+type Opts = Record<string, unknown>;
+
+interface Annotated {
+  line: string;
+  lineNo: number;
+  match: boolean;
+  host?: string;
+  desc?: string;
+  constraint?: string;
+}
+
+interface Mismatch {
+  file: string;
+  lineNo: number;
+  line: string;
+  want: string;
+  got: string;
+}
+
+interface Row {
+  file: string;
+  lines: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  skipped: number;
+}
+
+/** fail2ban's constraint expressions seen in the corpus: `opts.get('k') ==/!= 'v'`, `name ==/!= 'x'`. */
+function constraintHolds(expr: string, name: string, opts: Opts): boolean | undefined {
+  const parts = expr.split(/\s+(and|or)\s+/);
+  let result: boolean | undefined;
+  let op = 'and';
+  for (const p of parts) {
+    if (p === 'and' || p === 'or') {
+      op = p;
+      continue;
+    }
+    const m =
+      /^\s*(?:opts\.get\(\s*'([^']+)'\s*\)|(name))\s*(==|!=)\s*'([^']*)'\s*$/.exec(p) ??
+      /^\s*(?:opts\.get\(\s*"([^"]+)"\s*\)|(name))\s*(==|!=)\s*"([^"]*)"\s*$/.exec(p);
+    if (!m) return undefined;
+    const actual = m[2] ? name : opts[m[1]!];
+    const eq = String(actual ?? 'None') === m[4];
+    const v = m[3] === '==' ? eq : !eq;
+    result = result === undefined ? v : op === 'and' ? result && v : result || v;
+  }
+  return result;
+}
+
+/** The option set a block is evaluated with: no mode, or mode normal; undefined when mode-only. */
+function defaultOpts(sets: Opts[]): Opts | undefined {
+  return sets.find((o) => o.mode === undefined || o.mode === 'normal');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // fail2ban's annotations are Python-ish at times: single quotes, True/False.
+    try {
+      return JSON.parse(text.replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false'));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function isFailure(e: Event): boolean {
+  if (e.event.outcome === 'failure' && e.event.category?.includes('authentication')) return true;
+  return e.labels?.result === 'FAIL' && e.event.action === 'ftp_login';
+}
+
+function hostOf(e: Event): string | undefined {
+  const h = e.source?.ip ?? e.source?.domain ?? e.source?.address;
+  return h?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+}
+
+function sameHost(want: string, got: string | undefined): boolean {
+  if (got === undefined) return false;
+  const norm = (s: string) => s.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+  return norm(want) === norm(got);
+}
+
+function describe(e: Event | undefined): string {
+  if (!e) return 'no event';
+  const bits = [
+    `decoder=${e.vigil.decoder ?? '-'}`,
+    e.event.action ? `action=${e.event.action}` : '',
+    e.event.outcome ? `outcome=${e.event.outcome}` : '',
+    e.event.category ? `category=${e.event.category.join(',')}` : '',
+    hostOf(e) ? `host=${hostOf(e)}` : '',
+    e.vigil.error ? `error=${e.vigil.error}` : '',
+  ];
+  return bits.filter(Boolean).join(' ');
+}
+
+function runFile(path: string, name: string, mismatches: Mismatch[]): Row {
+  const row: Row = { file: name, lines: 0, tp: 0, fp: 0, fn: 0, tn: 0, skipped: 0 };
+  const text = readFileSync(path, 'utf8').split(/\r?\n/);
+  let sets: Opts[] = [{}];
+  let fileOpts: Opts = {};
+  const annotated: Annotated[] = [];
+  let pending: (Annotated & { skip?: boolean }) | undefined;
+  text.forEach((raw, i) => {
+    const line = raw.replace(/\s+$/, '');
+    const fo = /^#\s*filterOptions:\s*(.*)$/.exec(line);
+    if (fo) {
+      const v = parseJson(fo[1]!);
+      sets = Array.isArray(v) ? (v as Opts[]) : v && typeof v === 'object' ? [v as Opts] : [{}];
+      return;
+    }
+    const fio = /^#\s*fileOptions:\s*(.*)$/.exec(line);
+    if (fio) {
+      const v = parseJson(fio[1]!);
+      if (v && typeof v === 'object') fileOpts = v as Opts;
+      return;
+    }
+    const fj = /^#\s*failJSON:\s*(.*)$/.exec(line);
+    if (fj) {
+      const v = parseJson(fj[1]!) as Record<string, unknown> | undefined;
+      if (!v || typeof v.match !== 'boolean') {
+        pending = undefined;
+        return;
+      }
+      const opts = defaultOpts(sets.map((s) => ({ ...fileOpts, ...s })));
+      let skip = opts === undefined;
+      if (!skip && typeof v.constraint === 'string') {
+        skip = constraintHolds(v.constraint, name, opts!) !== true;
+      }
+      pending = {
+        line: '',
+        lineNo: i + 2,
+        match: v.match,
+        host: typeof v.host === 'string' ? v.host : undefined,
+        desc: typeof v.desc === 'string' ? v.desc : undefined,
+        constraint: typeof v.constraint === 'string' ? v.constraint : undefined,
+        skip,
+      };
+      return;
+    }
+    if (line.startsWith('#') || line === '') return;
+    if (pending) {
+      if (pending.skip) row.skipped++;
+      else annotated.push({ ...pending, line: raw });
+      pending = undefined;
+    }
+  });
+
+  for (const a of annotated) {
+    const stage = createDecoderStage({
+      hostName: 'failjson',
+      timezone: ZONE,
+      maxRecordSize: 65536,
+      decoderDirs: [],
+      counters: new Counters(),
+    });
+    const events = [
+      ...stage.decode({ source: 'failjson', received: RECEIVED, text: a.line }),
+      ...stage.flush(),
+    ];
+    const failed = events.find(isFailure);
+    const flagged = failed !== undefined;
+    row.lines++;
+    const hostOk = a.host === undefined || (failed !== undefined && sameHost(a.host, hostOf(failed)));
+    const report = (want: string, got: string): void => {
+      mismatches.push({ file: name, lineNo: a.lineNo, line: a.line, want, got });
+    };
+    if (a.match && flagged && hostOk) row.tp++;
+    else if (a.match && flagged) {
+      row.fp++;
+      row.fn++;
+      report(`failure host=${a.host}`, describe(failed));
+    } else if (a.match) {
+      row.fn++;
+      report(`failure host=${a.host ?? '-'}`, describe(events[0]));
+    } else if (flagged) {
+      row.fp++;
+      report('no failure', describe(failed));
+    } else row.tn++;
+  }
+  return row;
+}
+
+function pct(n: number, d: number): string {
+  return d === 0 ? '   -  ' : `${((100 * n) / d).toFixed(1).padStart(5)}%`;
+}
+
+function printRow(r: Row): void {
+  const precision = pct(r.tp, r.tp + r.fp);
+  const recall = pct(r.tp, r.tp + r.fn);
+  console.log(
+    `  ${r.file.padEnd(22)} ${String(r.lines).padStart(5)} ${String(r.tp).padStart(5)} ${String(r.fp).padStart(4)} ${String(r.fn).padStart(4)} ${String(r.tn).padStart(4)} ${String(r.skipped).padStart(5)}   ${precision}   ${recall}`,
+  );
+}
+
+function main(): void {
+  if (!existsSync(DIR)) {
+    console.log(`failjson: fail2ban logs not found at ${DIR}; skipped`);
+    return;
+  }
+  const names = readdirSync(DIR)
+    .filter((n) => statSync(join(DIR, n)).isFile())
+    .sort();
+  const covered = names.filter((n) => COVERED.includes(n));
+  const others = ALL ? names.filter((n) => !COVERED.includes(n)) : [];
+  const mismatches: Mismatch[] = [];
+  const header = `  ${'file'.padEnd(22)} lines    tp   fp   fn   tn  skip   precision  recall`;
+  console.log(`fail2ban failJSON: ${DIR}`);
+  console.log('failure = authentication event with outcome failure; host = source.ip/domain');
+  console.log(header);
+  const total: Row = { file: 'overall', lines: 0, tp: 0, fp: 0, fn: 0, tn: 0, skipped: 0 };
+  for (const n of covered) {
+    const r = runFile(join(DIR, n), n, mismatches);
+    printRow(r);
+    for (const k of ['lines', 'tp', 'fp', 'fn', 'tn', 'skipped'] as const) total[k] += r[k];
+  }
+  printRow(total);
+  const missing = COVERED.filter((n) => !names.includes(n));
+  if (missing.length > 0) console.log(`  (not in this corpus: ${missing.join(', ')})`);
+  if (others.length > 0) {
+    console.log('services without a vigil decoder (informational):');
+    console.log(header);
+    const m: Mismatch[] = [];
+    for (const n of others) printRow(runFile(join(DIR, n), n, m));
+  }
+  if (VERBOSE && mismatches.length > 0) {
+    console.log('mismatches:');
+    for (const x of mismatches) {
+      console.log(`  ${x.file}:${x.lineNo}: want ${x.want}; got ${x.got}`);
+      console.log(`    ${x.line}`);
+    }
+  } else if (mismatches.length > 0) {
+    console.log(`${mismatches.length} mismatches (--verbose lists them)`);
+  }
+  void basename;
+}
+
+main();

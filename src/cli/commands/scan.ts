@@ -1,0 +1,219 @@
+import fs from 'node:fs';
+import type { RecordFormat } from '../../config/schema.js';
+import { EXIT } from '../../errors.js';
+import { Counters } from '../../event/counters.js';
+import type { Alert, Event } from '../../event/types.js';
+import type { Detector } from '../../pipeline/detect.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { createSource } from '../../sources/index.js';
+import { scanFiles } from '../../sources/file-scan.js';
+import type { Store } from '../../store/types.js';
+import { formatBytes, formatEventLine, table } from '../format.js';
+import { loadFromOptions, openStore, printJson, type GlobalOptions } from '../context.js';
+import { formatAlertLine, loadDetection, reportRules } from '../detection.js';
+import { loadLists } from '../lists.js';
+import { buildDecoder } from '../runtime.js';
+
+const MAX_ALERT_LINES = 50;
+
+export interface ScanOptions extends GlobalOptions {
+  format?: RecordFormat;
+  events?: string;
+  alerts?: string;
+  rules?: boolean;
+  store?: boolean;
+  errors?: boolean;
+}
+
+interface Summary {
+  files: string[];
+  records: number;
+  events: number;
+  errors: number;
+  seconds: number;
+  by_category: Record<string, number>;
+  by_decoder: Record<string, number>;
+  by_outcome: Record<string, number>;
+  alerts: number;
+  by_rule: Record<string, number>;
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+/**
+ * `vigil scan FILE...`: one-shot analysis (like fail2ban-regex): decode, count,
+ * match the rules, optionally write events and alerts as JSON lines or into
+ * the store. Records that decode with an error are counted and listed
+ * (--errors), not fatal. Exit 1 when any alert was raised.
+ */
+export async function scan(files: string[], opts: ScanOptions): Promise<number> {
+  const { config } = loadFromOptions(opts);
+  const counters = new Counters();
+  const decoder = buildDecoder(config, counters);
+  const summary: Summary = {
+    files,
+    records: 0,
+    events: 0,
+    errors: 0,
+    seconds: 0,
+    by_category: {},
+    by_decoder: {},
+    by_outcome: {},
+    alerts: 0,
+    by_rule: {},
+  };
+
+  let out: fs.WriteStream | NodeJS.WriteStream | undefined;
+  if (opts.events === '-') out = process.stdout;
+  else if (opts.events) out = fs.createWriteStream(opts.events);
+
+  const errorLines: string[] = [];
+  const alertLines: string[] = [];
+  let alertOut: fs.WriteStream | NodeJS.WriteStream | undefined;
+  if (opts.alerts === '-') alertOut = process.stdout;
+  else if (opts.alerts) alertOut = fs.createWriteStream(opts.alerts);
+  const onAlerts = (alerts: Alert[]) => {
+    for (const a of alerts) {
+      summary.alerts++;
+      bump(summary.by_rule, `${a.rule.level} ${a.rule.title} [${a.rule.id}]`);
+      if (alertLines.length < MAX_ALERT_LINES) alertLines.push(formatAlertLine(a));
+      alertOut?.write(JSON.stringify(a) + '\n');
+    }
+  };
+  let detectors: Detector[] = [];
+  if (opts.rules !== false) {
+    const detection = loadDetection(config, { lists: await loadLists(config, undefined) });
+    if (!opts.json) reportRules(detection);
+    detectors = [detection.detector];
+  }
+  const onEvents = (events: Event[]) => {
+    let chunk = '';
+    for (const e of events) {
+      summary.events++;
+      for (const c of e.event.category ?? ['(none)']) bump(summary.by_category, c);
+      bump(summary.by_decoder, e.vigil.decoder ?? '(none)');
+      bump(summary.by_outcome, e.event.outcome ?? '(none)');
+      if (e.vigil.error) {
+        summary.errors++;
+        if (opts.errors) errorLines.push(formatEventLine(e));
+      }
+      if (out) chunk += JSON.stringify(e) + '\n';
+    }
+    if (out && chunk) out.write(chunk);
+  };
+
+  let store: Store | undefined;
+  if (opts.store) store = await openStore(loadFromOptions(opts));
+  const pipeline = new Pipeline({
+    decoder,
+    detectors,
+    ...(store ? { store } : {}),
+    counters,
+    batchSize: config.store.batch.size,
+    batchInterval: config.store.batch.interval,
+    onEvents,
+    onAlerts,
+  });
+
+  const format = opts.format ?? 'auto';
+  const started = process.hrtime.bigint();
+  const showProgress = process.stderr.isTTY && !opts.json;
+  let lastProgress = 0;
+  const progress = (done: number, total: number) => {
+    const now = Date.now();
+    if (!showProgress || now - lastProgress < 250) return;
+    lastProgress = now;
+    const pct = total > 0 ? ` ${((done / total) * 100).toFixed(0)}%` : '';
+    process.stderr.write(
+      `\rvigil scan: ${formatBytes(done)}${total > 0 ? ` of ${formatBytes(total)}` : ''}${pct}, ${summary.events} events `,
+    );
+  };
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const paths = files.filter((f) => f !== '-');
+    if (paths.length > 0) {
+      await scanFiles(
+        paths,
+        {
+          sourceId: 'scan',
+          format,
+          maxRecordSize: config.limits.max_record_size,
+          counters,
+          onProgress: progress,
+        },
+        async (records) => {
+          summary.records += records.length;
+          await pipeline.ingest(records);
+        },
+        abort.signal,
+      );
+    }
+    if (files.length === 0 || files.includes('-')) {
+      const stdin = createSource(
+        { type: 'stdin', id: 'stdin', format },
+        {
+          checkpoints: new Map(),
+          notice: (m) => process.stderr.write(`vigil: ${m}\n`),
+          counters,
+          maxRecordSize: config.limits.max_record_size,
+        },
+      );
+      await stdin.run(abort.signal, async (records) => {
+        summary.records += records.length;
+        await pipeline.ingest(records);
+      });
+    }
+    await pipeline.flush();
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    for (const stream of [out, alertOut]) {
+      if (stream && stream !== process.stdout) {
+        await new Promise<void>((r) => (stream as fs.WriteStream).end(r));
+      }
+    }
+    await store?.close();
+  }
+  summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+  if (opts.json) {
+    if (opts.events !== '-') printJson(summary);
+  } else {
+    const w = opts.events === '-' ? process.stderr : process.stdout;
+    const lines: string[] = [];
+    const rate =
+      summary.seconds > 0 ? Math.round(summary.records / summary.seconds) : summary.records;
+    lines.push(
+      `scanned ${summary.records} records in ${summary.seconds.toFixed(2)} s (${rate} records/s): ${summary.events} events, ${summary.errors} with errors, ${summary.alerts} alerts`,
+    );
+    const section = (title: string, m: Record<string, number>) => {
+      const rows = Object.entries(m).sort((a, b) => b[1] - a[1]);
+      if (rows.length === 0) return;
+      lines.push(`${title}:`);
+      lines.push(table(rows));
+    };
+    section('by category', summary.by_category);
+    section('by outcome', summary.by_outcome);
+    section('by decoder', summary.by_decoder);
+    section('alerts by rule', summary.by_rule);
+    if (errorLines.length > 0) {
+      lines.push('errors:');
+      for (const l of errorLines) lines.push(`  ${l}`);
+    }
+    if (alertLines.length > 0) {
+      lines.push('alerts:');
+      for (const l of alertLines) lines.push(`  ${l}`);
+      if (summary.alerts > alertLines.length) {
+        lines.push(
+          `  … ${summary.alerts - alertLines.length} more (--alerts FILE writes them all)`,
+        );
+      }
+    }
+    w.write(lines.join('\n') + '\n');
+  }
+  return summary.alerts > 0 ? EXIT.FINDINGS : EXIT.OK;
+}

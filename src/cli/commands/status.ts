@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT } from '../../errors.js';
+import { formatBytes, table } from '../format.js';
+import { loadFromOptions, openExistingStore, printJson, type GlobalOptions } from '../context.js';
+
+export const PID_FILE = 'vigil.pid';
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `vigil status`: is `vigil start` running, what it watches, its counters, the store. */
+export async function status(opts: GlobalOptions): Promise<number> {
+  const loaded = loadFromOptions(opts);
+  const store = await openExistingStore(loaded);
+  try {
+    const info = await store.info();
+    const run = await store.loadCounters();
+    let pid: number | undefined;
+    try {
+      pid = Number(fs.readFileSync(path.join(loaded.config.data_dir, PID_FILE), 'utf8').trim());
+    } catch {
+      pid = undefined;
+    }
+    const alive = pid !== undefined && Number.isInteger(pid) && running(pid);
+    if (opts.json) {
+      printJson({ running: alive, pid: alive ? pid : null, store: info, run: run ?? null });
+      return EXIT.OK;
+    }
+    const out: string[] = [];
+    out.push(alive ? `vigil is running (pid ${pid})` : 'vigil is not running');
+    if (run) {
+      out.push(`last run started ${run.meta.started}, counters saved ${run.updated.toISOString()}`);
+      out.push('sources:');
+      for (const s of run.meta.sources) {
+        out.push(`  ${s.id} (${s.kind})`);
+        for (const d of s.describe) out.push(`    ${d}`);
+      }
+      out.push('counters:');
+      for (const [scope, names] of Object.entries(run.counters)) {
+        out.push(
+          `  ${scope}: ${Object.entries(names)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
+      }
+    }
+    out.push('store:');
+    out.push(
+      table(
+        [
+          ['path', info.path],
+          ['size', formatBytes(info.bytes)],
+          ['events', info.events],
+          ['alerts', info.alerts],
+          ['oldest', info.oldest ?? '-'],
+          ['newest', info.newest ?? '-'],
+        ],
+        '  ',
+      ),
+    );
+    process.stdout.write(out.join('\n') + '\n');
+    return EXIT.OK;
+  } finally {
+    await store.close();
+  }
+}

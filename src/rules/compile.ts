@@ -1,0 +1,621 @@
+import { ListRegistry } from './lists.js';
+import type { AlertLevel, Event } from '../event/types.js';
+import { compileSafeRegex, UnsafeRegexError } from '../event/safe-regex.js';
+import { resolveOfTarget, type ConditionNode } from './condition.js';
+import type { Detection, FieldItem, Selection } from './detection.js';
+import { RuleError } from './errors.js';
+import {
+  DEFAULT_KEYWORD_FIELDS,
+  readPath,
+  type Mapping,
+  type MappingEntry,
+  type ResolvedField,
+} from './mapping.js';
+import type { SigmaFilter, SigmaRule } from './rule.js';
+import {
+  isPlaceholder,
+  normalizeParts,
+  parseIp,
+  WILDCARD_MULTI,
+  WILDCARD_SINGLE,
+  type SigmaCidr,
+  type SigmaCompare,
+  type SigmaString,
+  type SigmaValue,
+  type StringPart,
+  type TimePart,
+} from './values.js';
+
+/*
+ * Compilation: typed matchers are built once per rule (wildcards become
+ * startsWith/endsWith/includes/equality or one safe regex, CIDR a parsed
+ * network, numbers numbers) with needles lowered up front. Field reads go
+ * through an EventView that caches each path's values (and their lowered
+ * form) for the event, so many rules reading one field read it once.
+ */
+
+export const LEVEL_SEVERITY: Readonly<Record<AlertLevel, number>> = {
+  informational: 3,
+  low: 5,
+  medium: 8,
+  high: 12,
+  critical: 15,
+};
+
+export interface CompileOptions {
+  /** Values of `%name%` placeholders for the `expand` modifier. */
+  placeholders?: Readonly<Record<string, readonly string[]>>;
+  /** Lists the `inlist` modifier reads; an unknown list holds no value. */
+  lists?: ListRegistry;
+}
+
+type Scalar = string | number | boolean;
+
+/** One event as the matchers see it: field values read once, as lists. */
+export class EventView {
+  private readonly raw = new Map<string, readonly Scalar[]>();
+  private readonly low = new Map<string, readonly string[]>();
+  constructor(readonly event: Event) {}
+
+  /** The field's values: a list for list fields, [] when absent or null. */
+  values(path: string): readonly Scalar[] {
+    let v = this.raw.get(path);
+    if (v === undefined) {
+      const x = readPath(this.event, path);
+      const list = Array.isArray(x) ? x : x === undefined || x === null ? [] : [x];
+      v = list.filter(
+        (e): e is Scalar =>
+          typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean',
+      );
+      this.raw.set(path, v);
+    }
+    return v;
+  }
+
+  /** The field's values as lower-case strings. */
+  lowered(path: string): readonly string[] {
+    let v = this.low.get(path);
+    if (v === undefined) {
+      v = this.values(path).map((x) => String(x).toLowerCase());
+      this.low.set(path, v);
+    }
+    return v;
+  }
+}
+
+type ViewTest = (view: EventView) => boolean;
+
+/** A field equality the rule cannot match without; the detector indexes rules by it. */
+export interface Requirement {
+  readonly path: string;
+  /** Lower-case values, any of which satisfies it. */
+  readonly values: readonly string[];
+}
+
+export interface CompiledSelection {
+  readonly name: string;
+  readonly test: ViewTest;
+  readonly requirements: readonly Requirement[];
+}
+
+export interface CompiledFilter {
+  readonly filter: SigmaFilter;
+  readonly test: ViewTest;
+}
+
+export interface CompiledRule {
+  readonly rule: SigmaRule;
+  readonly id: string;
+  readonly title: string;
+  readonly level: AlertLevel;
+  readonly severity: number;
+  readonly tags: readonly string[];
+  readonly entry: MappingEntry;
+  readonly selections: readonly CompiledSelection[];
+  /** The detection condition (without filters). */
+  readonly condition: ViewTest;
+  /** Filters that must also hold (v2 meta filters naming this rule). */
+  readonly filters: CompiledFilter[];
+  /** Index key: the most selective required field equality, if any. */
+  readonly requirement?: Requirement;
+  /** Sigma field name → ECS path actually read. */
+  readonly fieldMap: ReadonlyMap<string, string>;
+  /** Sigma field names no table mapped (read as written; likely never present). */
+  readonly unmappedFields: readonly string[];
+}
+
+/** Is the rule matched by the event (condition and every filter)? */
+export function matches(rule: CompiledRule, view: EventView): boolean {
+  if (!rule.condition(view)) return false;
+  for (const f of rule.filters) if (!f.test(view)) return false;
+  return true;
+}
+
+// ---- strings ---------------------------------------------------------------
+
+function expandPlaceholders(
+  s: SigmaString,
+  placeholders: Readonly<Record<string, readonly string[]>>,
+): StringPart[][] {
+  let variants: StringPart[][] = [[]];
+  for (const p of s.parts) {
+    if (!isPlaceholder(p)) {
+      variants.forEach((v) => v.push(p));
+      continue;
+    }
+    const values = placeholders[p.placeholder];
+    if (values === undefined) {
+      throw new RuleError(
+        'placeholder',
+        `placeholder %${p.placeholder}% has no values (define it in the placeholders config)`,
+      );
+    }
+    variants = variants.flatMap((v) => values.map((x) => [...v, x]));
+  }
+  return variants.map(normalizeParts);
+}
+
+const EMPTY_LISTS = new ListRegistry();
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** A test on one string for a wildcard pattern (parts already lowered when not cased). */
+function stringTest(parts: StringPart[]): (s: string) => boolean {
+  const lits = parts.filter((p): p is string => typeof p === 'string');
+  const n = parts.length;
+  if (n === 0) return (s) => s === '';
+  if (n === 1 && lits.length === 1) {
+    const lit = lits[0]!;
+    return (s) => s === lit;
+  }
+  if (n === 1 && parts[0] === WILDCARD_MULTI) return () => true;
+  const first = parts[0];
+  const last = parts[n - 1];
+  if (n === 2 && first === WILDCARD_MULTI && typeof last === 'string') {
+    return (s) => s.endsWith(last);
+  }
+  if (n === 2 && last === WILDCARD_MULTI && typeof first === 'string') {
+    return (s) => s.startsWith(first);
+  }
+  if (n === 3 && first === WILDCARD_MULTI && last === WILDCARD_MULTI && lits.length === 1) {
+    const mid = lits[0]!;
+    return (s) => s.includes(mid);
+  }
+  let src = '^';
+  for (const p of parts) {
+    if (p === WILDCARD_MULTI) src += '[\\s\\S]*';
+    else if (p === WILDCARD_SINGLE) src += '[\\s\\S]';
+    else if (typeof p === 'string') src += escapeRegex(p);
+  }
+  const re = compileSafeRegex(src + '$');
+  return (s) => re.test(s);
+}
+
+// ---- values ----------------------------------------------------------------
+
+function ipInCidr(net: SigmaCidr, text: string): boolean {
+  const ip = parseIp(text);
+  if (!ip || ip.family !== net.family) return false;
+  const bits = net.family === 4 ? 32 : 128;
+  const shift = BigInt(bits - net.prefix);
+  return ip.value >> shift === net.network >> shift;
+}
+
+function compare(c: SigmaCompare, n: number): boolean {
+  switch (c.op) {
+    case 'lt':
+      return n < c.value;
+    case 'lte':
+      return n <= c.value;
+    case 'gt':
+      return n > c.value;
+    case 'gte':
+      return n >= c.value;
+  }
+}
+
+function toNumber(v: Scalar): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    if (Number.isFinite(n)) return n;
+  }
+  return undefined;
+}
+
+function isoWeek(d: Date): number {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+  return Math.ceil(((t.getTime() - yearStart) / 86400000 + 1) / 7);
+}
+
+/** The part of a date (UTC): minute, hour, day of month, ISO week, month 1–12, year. */
+export function timePart(part: TimePart, d: Date): number {
+  switch (part) {
+    case 'minute':
+      return d.getUTCMinutes();
+    case 'hour':
+      return d.getUTCHours();
+    case 'day':
+      return d.getUTCDate();
+    case 'week':
+      return isoWeek(d);
+    case 'month':
+      return d.getUTCMonth() + 1;
+    case 'year':
+      return d.getUTCFullYear();
+  }
+}
+
+interface ValueContext {
+  readonly path: string;
+  readonly field: ResolvedField | null;
+  readonly mapping: MappingEntry;
+  readonly opts: CompileOptions;
+  readonly keyword: boolean;
+  readonly fieldMap: Map<string, string>;
+  readonly unmapped: Set<string>;
+}
+
+/** Test one value (one alternative) against the field's values: any element matches. */
+function compileValue(v: SigmaValue, ctx: ValueContext): ViewTest {
+  const path = ctx.path;
+  switch (v.kind) {
+    case 'string': {
+      let s = v;
+      if (ctx.keyword && !s.parts.includes(WILDCARD_MULTI)) {
+        s = { ...s, parts: [WILDCARD_MULTI, ...s.parts, WILDCARD_MULTI] };
+      }
+      const valueMap = ctx.field?.values;
+      const variants = expandPlaceholders(s, ctx.opts.placeholders ?? {}).map((parts) => {
+        if (valueMap && parts.length === 1 && typeof parts[0] === 'string') {
+          const mapped = valueMap[parts[0]] ?? valueMap[parts[0].toLowerCase()];
+          if (mapped !== undefined) return [mapped];
+        }
+        return parts;
+      });
+      const tests = variants.map((parts) =>
+        stringTest(
+          v.cased ? parts : parts.map((p) => (typeof p === 'string' ? p.toLowerCase() : p)),
+        ),
+      );
+      const one = tests.length === 1 ? tests[0]! : (x: string) => tests.some((t) => t(x));
+      if (v.cased) return (view) => view.values(path).some((x) => one(String(x)));
+      return (view) => view.lowered(path).some(one);
+    }
+    case 'number': {
+      const text = String(v.value);
+      return (view) =>
+        view
+          .values(path)
+          .some((x) => (typeof x === 'number' ? x === v.value : String(x).trim() === text));
+    }
+    case 'bool': {
+      const text = String(v.value);
+      return (view) => view.lowered(path).some((x) => x === text);
+    }
+    case 'null':
+      return (view) => view.values(path).length === 0;
+    case 'exists':
+      return (view) => view.values(path).length > 0 === v.value;
+    case 'regex': {
+      const re = compileSafeRegex(v.pattern, v.flags);
+      return (view) => view.values(path).some((x) => re.test(String(x)));
+    }
+    case 'cidr':
+      return (view) => view.values(path).some((x) => typeof x === 'string' && ipInCidr(v, x));
+    case 'list': {
+      const lists = ctx.opts.lists ?? EMPTY_LISTS;
+      return (view) => view.values(path).some((x) => lists.has(v.name, String(x)));
+    }
+    case 'compare':
+      return (view) =>
+        view.values(path).some((x) => {
+          const n = toNumber(x);
+          return n !== undefined && compare(v, n);
+        });
+    case 'timepart': {
+      const inner = v.inner;
+      return (view) =>
+        view.values(path).some((x) => {
+          const d = new Date(typeof x === 'boolean' ? NaN : x);
+          if (Number.isNaN(d.getTime())) return false;
+          const n = timePart(v.part, d);
+          if (!inner) return true;
+          return inner.kind === 'number' ? n === inner.value : compare(inner, n);
+        });
+    }
+    case 'fieldref': {
+      const other = resolveField(v.field, ctx);
+      const norm = (x: Scalar): string => (v.cased ? String(x) : String(x).toLowerCase());
+      const rel: (a: string, b: string) => boolean =
+        v.mode === 'eq'
+          ? (a, b) => a === b
+          : v.mode === 'contains'
+            ? (a, b) => a.includes(b)
+            : v.mode === 'startswith'
+              ? (a, b) => a.startsWith(b)
+              : (a, b) => a.endsWith(b);
+      return (view) => {
+        const bs = view.values(other.path).map(norm);
+        return view.values(path).some((a) => bs.some((b) => rel(norm(a), b)));
+      };
+    }
+    case 'not': {
+      const inner = compileValue(v.inner, ctx);
+      return (view) => !inner(view);
+    }
+  }
+}
+
+function resolveField(name: string, ctx: ValueContext): ResolvedField {
+  const r = ctx.mapping.resolveField(name);
+  ctx.fieldMap.set(name, r.path);
+  if (r.unmapped) ctx.unmapped.add(name);
+  return r;
+}
+
+function isExactValue(v: SigmaValue): string | undefined {
+  if (v.kind === 'number') return String(v.value);
+  if (v.kind === 'string' && v.parts.length === 1 && typeof v.parts[0] === 'string') {
+    return v.parts[0].toLowerCase();
+  }
+  return undefined;
+}
+
+function compileItem(
+  item: FieldItem,
+  base: Omit<ValueContext, 'path' | 'field' | 'keyword'>,
+  keyPath: string,
+): { test: ViewTest; requirements: Requirement[] } {
+  try {
+    const keyword = item.field === null;
+    let paths: string[];
+    let field: ResolvedField | null = null;
+    const ctx0 = { ...base, path: '', field: null, keyword };
+    if (keyword) {
+      paths = [...(base.mapping.keywordFields ?? DEFAULT_KEYWORD_FIELDS)];
+    } else {
+      field = resolveField(item.field!, ctx0);
+      paths = [field.path];
+    }
+    const perPath = paths.map((path) => {
+      const ctx: ValueContext = { ...base, path, field, keyword };
+      const groups = item.values.map((alts) => {
+        const tests = alts.map((a) => compileValue(a, ctx));
+        const any: ViewTest = tests.length === 1 ? tests[0]! : (view) => tests.some((t) => t(view));
+        return item.neq ? (view: EventView) => !any(view) : any;
+      });
+      if (groups.length === 1) return groups[0]!;
+      return item.all
+        ? (view: EventView) => groups.every((g) => g(view))
+        : (view: EventView) => groups.some((g) => g(view));
+    });
+    let test: ViewTest;
+    if (keyword && base.mapping.keywordFields !== undefined && paths.length > 1) {
+      // A mapping's keyword fields are all searched.
+      test = (view) => perPath.some((t) => t(view));
+    } else if (keyword && paths.length > 1) {
+      // By default keywords search the message, else the original record.
+      test = (view) => {
+        for (let i = 0; i < paths.length; i++) {
+          if (view.values(paths[i]!).length > 0) return perPath[i]!(view);
+        }
+        return false;
+      };
+    } else {
+      test = perPath[0]!;
+    }
+    const requirements: Requirement[] = [];
+    if (!keyword && !item.neq && field && !field.values) {
+      const exact = item.values.map((alts) => alts.map(isExactValue));
+      const ok = (g: (string | undefined)[]): g is string[] => g.every((x) => x !== undefined);
+      if (item.all) {
+        const g = exact.find(ok);
+        if (g) requirements.push({ path: field.path, values: g });
+      } else if (exact.every(ok)) {
+        requirements.push({ path: field.path, values: [...new Set(exact.flat() as string[])] });
+      }
+    }
+    return { test, requirements };
+  } catch (err) {
+    if (err instanceof UnsafeRegexError) {
+      throw new RuleError('regex', err.message, { key: keyPath });
+    }
+    if (err instanceof RuleError) throw err.locate({ key: keyPath });
+    throw err;
+  }
+}
+
+function compileSelection(
+  sel: Selection,
+  base: Omit<ValueContext, 'path' | 'field' | 'keyword'>,
+  prefix: string,
+): CompiledSelection {
+  const path = `${prefix}.${sel.name}`;
+  if (sel.kind === 'keywords') {
+    const items = sel.items.map((it) => compileItem(it, base, path));
+    const tests = items.map((i) => i.test);
+    return { name: sel.name, test: (view) => tests.some((t) => t(view)), requirements: [] };
+  }
+  const maps = sel.maps.map((m, i) => {
+    const mp = sel.maps.length > 1 ? `${path}[${i}]` : path;
+    const items = m.map((it) => compileItem(it, base, `${mp}.${it.key}`));
+    const tests = items.map((x) => x.test);
+    return {
+      test: tests.length === 1 ? tests[0]! : (view: EventView) => tests.every((t) => t(view)),
+      requirements: items.flatMap((x) => x.requirements),
+    };
+  });
+  const tests = maps.map((m) => m.test);
+  return {
+    name: sel.name,
+    test: tests.length === 1 ? tests[0]! : (view) => tests.some((t) => t(view)),
+    requirements: maps.length === 1 ? maps[0]!.requirements : [],
+  };
+}
+
+interface CompiledCondition {
+  test: ViewTest;
+  requirements: Requirement[];
+}
+
+function compileCondition(
+  node: ConditionNode,
+  sels: ReadonlyMap<string, CompiledSelection>,
+): CompiledCondition {
+  switch (node.op) {
+    case 'ref': {
+      const s = sels.get(node.name)!;
+      return { test: s.test, requirements: [...s.requirements] };
+    }
+    case 'not': {
+      const inner = compileCondition(node.arg, sels).test;
+      return { test: (view) => !inner(view), requirements: [] };
+    }
+    case 'and': {
+      const args = node.args.map((a) => compileCondition(a, sels));
+      const tests = args.map((a) => a.test);
+      return {
+        test: (view) => tests.every((t) => t(view)),
+        requirements: args.flatMap((a) => a.requirements),
+      };
+    }
+    case 'or': {
+      const tests = node.args.map((a) => compileCondition(a, sels).test);
+      return { test: (view) => tests.some((t) => t(view)), requirements: [] };
+    }
+    case 'of': {
+      const names = resolveOfTarget(node.target, [...sels.keys()]);
+      const chosen = names.map((n) => sels.get(n)!);
+      const tests = chosen.map((s) => s.test);
+      if (node.quant === 'all') {
+        return {
+          test: (view) => tests.every((t) => t(view)),
+          requirements: chosen.flatMap((s) => s.requirements),
+        };
+      }
+      const need = node.quant;
+      if (need === 1) return { test: (view) => tests.some((t) => t(view)), requirements: [] };
+      return {
+        test: (view) => {
+          let n = 0;
+          for (const t of tests) if (t(view) && ++n >= need) return true;
+          return false;
+        },
+        requirements: [],
+      };
+    }
+  }
+}
+
+/** Compiles a detection (a rule's or a filter's) against a mapping entry. */
+export function compileDetection(
+  detection: Detection,
+  entry: MappingEntry,
+  opts: CompileOptions,
+  prefix = 'detection',
+): {
+  selections: CompiledSelection[];
+  condition: ViewTest;
+  requirements: Requirement[];
+  fieldMap: Map<string, string>;
+  unmapped: Set<string>;
+} {
+  const fieldMap = new Map<string, string>();
+  const unmapped = new Set<string>();
+  const base = { mapping: entry, opts, fieldMap, unmapped };
+  const selections = [...detection.selections.values()].map((s) =>
+    compileSelection(s, base, prefix),
+  );
+  const byName = new Map(selections.map((s) => [s.name, s]));
+  const conds = detection.conditions.map((c) => compileCondition(c, byName));
+  const tests = conds.map((c) => c.test);
+  return {
+    selections,
+    condition: tests.length === 1 ? tests[0]! : (view) => tests.some((t) => t(view)),
+    requirements: conds.length === 1 ? conds[0]!.requirements : [],
+    fieldMap,
+    unmapped,
+  };
+}
+
+/** The requirement with the fewest values (most selective), preferring event fields. */
+function pickRequirement(reqs: readonly Requirement[]): Requirement | undefined {
+  let best: Requirement | undefined;
+  for (const r of reqs) if (!best || r.values.length < best.values.length) best = r;
+  return best;
+}
+
+export type CompileOutcome =
+  | { readonly ok: true; readonly rule: CompiledRule }
+  | { readonly ok: false; readonly inactive: string }
+  | { readonly ok: false; readonly error: RuleError };
+
+/**
+ * Compiles one rule. A rule whose logsource no mapping covers is inactive (with
+ * the reason), not an error; a regex that cannot run in linear time, or a
+ * placeholder without values, is an error naming file, rule and key.
+ */
+export function compileRule(
+  rule: SigmaRule,
+  mapping: Mapping,
+  opts: CompileOptions = {},
+): CompileOutcome {
+  const loc = { file: rule.origin.file, ruleId: rule.id, title: rule.title };
+  const entry = mapping.find(rule.logsource);
+  if (!entry) {
+    const ls = rule.logsource;
+    const named = (['product', 'category', 'service'] as const)
+      .filter((k) => ls[k] !== undefined)
+      .map((k) => `${k}=${ls[k]}`)
+      .join(' ');
+    return { ok: false, inactive: `no mapping for logsource ${named}` };
+  }
+  try {
+    const d = compileDetection(rule.detection, entry, opts);
+    const level = rule.level ?? 'medium';
+    return {
+      ok: true,
+      rule: {
+        rule,
+        id: rule.id ?? rule.name ?? `${rule.origin.file}#${rule.origin.document}`,
+        title: rule.title,
+        level,
+        severity: LEVEL_SEVERITY[level],
+        tags: rule.tags,
+        entry,
+        selections: d.selections,
+        condition: d.condition,
+        filters: [],
+        requirement: pickRequirement(d.requirements),
+        fieldMap: d.fieldMap,
+        unmappedFields: [...d.unmapped],
+      },
+    };
+  } catch (err) {
+    if (err instanceof RuleError) return { ok: false, error: err.locate(loc) };
+    throw err;
+  }
+}
+
+/** Compiles a filter for one target rule (with that rule's mapping). */
+export function compileFilter(
+  filter: SigmaFilter,
+  target: CompiledRule,
+  opts: CompileOptions = {},
+): CompiledFilter {
+  try {
+    const d = compileDetection(filter.detection, target.entry, opts, 'filter');
+    return { filter, test: d.condition };
+  } catch (err) {
+    if (err instanceof RuleError) {
+      throw err.locate({ file: filter.origin.file, ruleId: filter.id, title: filter.title });
+    }
+    throw err;
+  }
+}

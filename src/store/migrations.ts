@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+
+/*
+ * Schema history, oldest first; never edit a migration that has shipped, add
+ * one. The schema version is SQLite's user_version, and migrations run in one
+ * IMMEDIATE transaction, so two processes opening a new store at once (a
+ * `vigil start` and a `vigil search`) cannot both apply the same step.
+ *
+ * Events keep their whole ECS document as JSON (fields are read with
+ * json_extract) plus the time every query filters on. Full text lives in a
+ * contentless FTS5 table keyed by the event id: the message is already in the
+ * document, so FTS keeps only its index.
+ */
+const MIGRATIONS: ReadonlyArray<{ name: string; sql: string }> = [
+  {
+    name: '0001_initial',
+    sql: `
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX events_ts ON events(ts);
+      CREATE VIRTUAL TABLE events_fts USING fts5(
+        message, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+      );
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        rule_id TEXT NOT NULL,
+        level TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX alerts_ts ON alerts(ts);
+      CREATE INDEX alerts_rule ON alerts(rule_id, ts);
+      CREATE TABLE checkpoints (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated INTEGER NOT NULL
+      );
+      CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    // Named lists that rules read (the `inlist` modifier) and reactions and
+    // `vigil lists` write; an entry may expire.
+    name: '0002_lists',
+    sql: `
+      CREATE TABLE list_entries (
+        list TEXT NOT NULL,
+        value TEXT NOT NULL,
+        added INTEGER NOT NULL,
+        expires INTEGER,
+        origin TEXT NOT NULL,
+        PRIMARY KEY (list, value)
+      );
+      CREATE INDEX list_entries_expires ON list_entries(expires) WHERE expires IS NOT NULL;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to date; returns the names of the migrations applied. */
+export function migrate(db: Database.Database): string[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current === SCHEMA_VERSION) return [];
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `store schema version ${current} is newer than this vigil knows (${SCHEMA_VERSION}): upgrade vigil`,
+    );
+  }
+  const apply = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const applied: string[] = [];
+    for (let i = version; i < SCHEMA_VERSION; i++) {
+      db.exec(MIGRATIONS[i]!.sql);
+      applied.push(MIGRATIONS[i]!.name);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return applied;
+  });
+  return apply.immediate();
+}
