@@ -55,6 +55,17 @@ export class Pipeline {
     else this.arm();
   };
 
+  /**
+   * Hands already-structured events (file integrity changes, metrics, process
+   * starts and exits, anomalies) to detection and the store, skipping the
+   * decoders. Same backpressure as `ingest`.
+   */
+  readonly submit = async (events: Event[]): Promise<void> => {
+    this.accept(events);
+    if (this.events.length >= this.opts.batchSize) await this.flushBatch();
+    else this.arm();
+  };
+
   private accept(decoded: Event[]): void {
     if (decoded.length === 0) return;
     const before = this.alerts.length;

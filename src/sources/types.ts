@@ -1,4 +1,4 @@
-import type { RawRecord } from '../event/types.js';
+import type { Event, RawRecord } from '../event/types.js';
 import type { Counters } from '../event/counters.js';
 
 /**
@@ -31,3 +31,19 @@ export interface SourceContext {
 
 /** Can this source run on this host? `why` says what is missing. */
 export type CanRun = { ok: true } | { ok: false; why: string };
+
+/**
+ * A monitor produces structured events itself rather than text records: file
+ * integrity changes, host metrics, process starts and exits, anomalies. It
+ * hands them to `submit`, which skips the decoders and goes straight to
+ * detection and the store (with the same backpressure as `Emit`).
+ */
+export interface Monitor {
+  readonly id: string;
+  readonly kind: string;
+  /** One line per thing monitored, printed by `vigil start`. */
+  describe(): string[];
+  run(signal: AbortSignal, submit: Submit): Promise<void>;
+}
+
+export type Submit = (events: Event[]) => Promise<void>;

@@ -5,7 +5,7 @@ import type { SourceConfig } from '../../config/schema.js';
 import { EXIT } from '../../errors.js';
 import { Counters } from '../../event/counters.js';
 import { AlertLog } from '../../alerts/jsonl-log.js';
-import type { Alert } from '../../event/types.js';
+import type { Alert, Event } from '../../event/types.js';
 import { SwappableDetector } from '../../pipeline/detect.js';
 import type { SigmaDetector } from '../../rules/index.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
@@ -15,6 +15,7 @@ import type { RunMeta } from '../../store/types.js';
 import { loadFromOptions, openStore, storePath, type GlobalOptions } from '../context.js';
 import { loadDetection, reportRules } from '../detection.js';
 import { loadLists } from '../lists.js';
+import { createMonitors } from '../monitors.js';
 import { RuleReloader } from '../reload.js';
 import { buildDecoder } from '../runtime.js';
 import { PID_FILE } from './status.js';
@@ -86,6 +87,14 @@ export async function start(opts: GlobalOptions): Promise<number> {
     : undefined;
   if (alertLogPath) say(`alert log ${alertLogPath}`);
 
+  const subscribers: Array<(events: Event[]) => void> = [];
+  const monitors = createMonitors({
+    config,
+    store,
+    counters,
+    notice: (m) => say(m),
+    subscribe: (fn) => subscribers.push(fn),
+  });
   const pipeline = new Pipeline({
     decoder,
     detectors: [sigma],
@@ -94,6 +103,9 @@ export async function start(opts: GlobalOptions): Promise<number> {
     batchSize: config.store.batch.size,
     batchInterval: config.store.batch.interval,
     onAlerts: (alerts) => alertLog?.write(alerts),
+    ...(subscribers.length > 0
+      ? { onEvents: (events: Event[]) => subscribers.forEach((fn) => fn(events)) }
+      : {}),
   });
   const reloader = new RuleReloader(detection.paths, () => {
     const next = loadDetection(config, { paths: detection.paths, lists });
@@ -117,13 +129,18 @@ export async function start(opts: GlobalOptions): Promise<number> {
   const meta: RunMeta = {
     pid: process.pid,
     started: new Date().toISOString(),
-    sources: sources.map((s) => ({ id: s.id, kind: s.kind, describe: s.describe() })),
+    sources: [...sources, ...monitors].map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      describe: s.describe(),
+    })),
   };
   say(`store ${storePath(loaded)}`);
   for (const s of meta.sources) {
     for (const d of s.describe) say(`watching ${s.id} (${s.kind}): ${d}`);
   }
-  if (sources.length === 0) say('no source can run: nothing to watch (see `vigil config show`)');
+  if (sources.length + monitors.length === 0)
+    say('no source can run: nothing to watch (see `vigil config show`)');
 
   const pidFile = path.join(config.data_dir, PID_FILE);
   fs.writeFileSync(pidFile, `${process.pid}\n`);
@@ -186,16 +203,17 @@ export async function start(opts: GlobalOptions): Promise<number> {
   await saveCounters();
 
   let failures = 0;
-  await Promise.all(
-    sources.map((s) =>
-      s.run(abort.signal, pipeline.ingest).catch((err: unknown) => {
-        say(`source ${s.id} stopped: ${(err as Error).message}`);
-        counters.add(`source:${s.id}`, 'failures');
-        failures++;
-      }),
-    ),
-  );
-  const allFailed = sources.length > 0 && failures === sources.length;
+  const failed = (id: string) => (err: unknown) => {
+    say(`source ${id} stopped: ${(err as Error).message}`);
+    counters.add(`source:${id}`, 'failures');
+    failures++;
+  };
+  await Promise.all([
+    ...sources.map((s) => s.run(abort.signal, pipeline.ingest).catch(failed(s.id))),
+    ...monitors.map((m) => m.run(abort.signal, pipeline.submit).catch(failed(m.id))),
+  ]);
+  const running = sources.length + monitors.length;
+  const allFailed = running > 0 && failures === running;
   if (!abort.signal.aborted && !allFailed && failures > 0) {
     // Some sources failed, the rest ended on their own: keep the process up
     // until told to stop, so the failure is seen in `vigil status`.
