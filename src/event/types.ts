@@ -80,6 +80,18 @@ export interface Event {
     records?: Array<{ type: string; data: Record<string, string> }>;
     data?: Record<string, string>;
   };
+  /**
+   * A sampled measurement (event.kind: metric). `name` is the stable key a
+   * baseline is learned under (e.g. `load.1m`, `fs.used_pct./var`);
+   * `distribution` carries counts by key where the metric has one (inbound
+   * connections by source address for a service port), for entropy.
+   */
+  metric?: {
+    name: string;
+    value: number;
+    unit?: string;
+    distribution?: Record<string, number>;
+  };
   /** Free-form key/values a decoder keeps that ECS has no name for. */
   labels?: Record<string, string>;
   vigil: VigilFields;
