@@ -9,7 +9,12 @@ export interface PhaseResult {
   phase: string;
   lines: number;
   seconds: number;
+  /** CPU time (user + system) of the phase: steadier than wall time on a shared machine. */
+  cpuSeconds?: number;
   maxRssMiB: number;
+  /** Detection phases: alerts raised, and the source addresses of brute-force alerts. */
+  alerts?: number;
+  bruteforce?: string[];
 }
 
 /** Runs one phase in a fresh Node process so its memory and time are its own. */
@@ -30,10 +35,17 @@ export async function reportPhase(phase: string, fn: () => Promise<number>): Pro
   const t0 = process.hrtime.bigint();
   const lines = await fn();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-  process.stdout.write(
-    JSON.stringify({ phase, lines, seconds, maxRssMiB } satisfies PhaseResult) + '\n',
-  );
+  printPhase({ phase, lines, seconds, maxRssMiB: maxRssMiB() });
+}
+
+/** Peak resident memory of this process so far. */
+export function maxRssMiB(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** For a phase script that times itself: print its result as the last JSON line. */
+export function printPhase(r: PhaseResult): void {
+  process.stdout.write(JSON.stringify(r) + '\n');
 }
 
 export function rate(r: PhaseResult): number {
@@ -52,6 +64,26 @@ export function which(cmd: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const peerRates = new Map<string, number>();
+
+/**
+ * Lines/s of a peer tool (`fail2ban-regex`, `sec`) over a file of `lines`
+ * lines, or undefined when it is not installed. Measured once per process:
+ * benchmarks that compare against the same run share it.
+ */
+export function peerRun(cmd: string, args: string[], lines: number): number | undefined {
+  const key = [cmd, ...args].join(' ');
+  const known = peerRates.get(key);
+  if (known !== undefined) return known;
+  const bin = which(cmd);
+  if (!bin) return undefined;
+  const t0 = process.hrtime.bigint();
+  execFileSync(bin, args, { stdio: 'ignore' });
+  const r = lines / (Number(process.hrtime.bigint() - t0) / 1e9);
+  peerRates.set(key, r);
+  return r;
 }
 
 export function machine(): string {

@@ -4,36 +4,55 @@
  *
  *   node --import tsx conformance/failjson.ts [--verbose] [--all] [logs dir]
  *
- * For each annotated log of a service vigil decodes, every `# failJSON:` line
- * is decoded (zone Europe/Berlin = the corpus's CET-01CEST-02 rules; receive
- * time pinned to 2005-08-14 10:00 UTC, fail2ban's "now", for the year of
- * syslog lines) and vigil's verdict compared with the annotation:
+ * For each annotated log of a service vigil decodes, the file's lines are
+ * decoded in order through one decode stage, as fail2ban's filter reads them
+ * (zone Europe/Berlin = the corpus's CET-01CEST-02 rules; receive time pinned
+ * to 2005-08-14 10:00 UTC, fail2ban's "now", for the year of syslog lines),
+ * so that lines of one sshd process can complete each other (the stage's
+ * sshd session memory). The events a line's decode returns are vigil's
+ * verdict on that line, compared with its `# failJSON:` annotation:
  *
- *   failure  = the event is an authentication failure: `event.outcome:
- *              failure` and `event.category` authentication (vsftpd's own
- *              `FAIL LOGIN`, which has no outcome, counts through
- *              `labels.result: FAIL`). fail2ban's normal-mode filters flag
- *              exactly the lines that report a failed login, so this is the
- *              matching notion; refusals without a login attempt ("Did not
- *              receive identification string", protocol errors) are
+ *   failure  = a failed login as docs/reference/decoders.md defines it: an
+ *              event with `event.category` authentication and `event.outcome`
+ *              failure that is not a step (no `labels.auth_step`: a public
+ *              key rejected for an existing account, a PAM module's verdict
+ *              inside sshd, sshd's per-method audit record); or a connection
+ *              refused by access control (`event.type` denied, outcome
+ *              failure: tcp_wrappers, xinetd), which fail2ban bans on too.
+ *              fail2ban's normal-mode filters flag the lines that report a
+ *              failed login; refusals without a login attempt ("Did not
+ *              receive identification string", protocol errors) are its
  *              aggressive/ddos-mode matches and stay out.
+ *              pam-generic tests fail2ban's filter for PAM module lines of
+ *              any program, so there every authentication failure counts,
+ *              steps included.
  *   host     = source.ip, else source.domain / source.address (an IPv4
  *              address mapped into IPv6, ::ffff:a.b.c.d, compares as a.b.c.d).
  *
  * A true positive also needs the right host; a flagged line with the wrong
  * host counts as a false positive and a false negative. Option sets: a
  * file's `# filterOptions:` blocks are evaluated with their default option set
- * (no `mode`, or mode normal); lines only in mode-only blocks (ddos,
- * aggressive, ...) or whose `constraint` is false for the default set are
- * counted as skipped. `attempts` lines (several lines merged into one
- * failure by fail2ban's multi-line filter) are compared like any other.
+ * (no `mode`, or mode normal); lines of mode-only blocks (ddos, aggressive,
+ * ...) and lines whose `constraint` is false for the default set are not
+ * read (fail2ban skips them for that set too); annotated ones are counted as
+ * skipped. `attempts` lines (several lines merged into one failure by
+ * fail2ban's multi-line filter) are compared like any other. What the stage
+ * still holds at the end of a file (a failure whose address never came) is
+ * no line's verdict.
+ *
+ * Known differences, on purpose: fail2ban's sshd filter also flags a
+ * session's PAM module failures and even its `Accepted` line when the user
+ * changed within the connection (gh-2070); vigil keeps PAM module lines
+ * inside sshd as steps and an accepted login as a success (a correlation
+ * rule's business). pam-generic's pre-0.99.2 `pop(pam_unix)[pid]:` line is
+ * annotated "no longer supported", not "not a failure"; vigil decodes it.
  *
  * Prints precision and recall per file and overall; target ≥ 99% on sshd.
  * --verbose lists the mismatches; --all also runs the logs of services vigil
  * has no decoder for (informational, not in the overall figure).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDecoderStage } from '../src/decoders/index.js';
 import { Counters } from '../src/event/counters.js';
@@ -44,7 +63,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const VERBOSE = args.includes('--verbose');
 const ALL = args.includes('--all');
-const DIR = args.find((a) => !a.startsWith('--')) ?? resolve(ROOT, '../shared/corpora/fail2ban-logs/logs');
+const DIR =
+  args.find((a) => !a.startsWith('--')) ?? resolve(ROOT, '../shared/corpora/fail2ban-logs/logs');
 
 /** Logs of services vigil decodes (file name = fail2ban filter name). */
 const COVERED = [
@@ -129,9 +149,15 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isFailure(e: Event): boolean {
-  if (e.event.outcome === 'failure' && e.event.category?.includes('authentication')) return true;
-  return e.labels?.result === 'FAIL' && e.event.action === 'ftp_login';
+/** Files whose fail2ban filter flags every PAM module failure line, steps included. */
+const PAM_FILTERS = new Set(['pam-generic']);
+
+function isFailure(e: Event, pamFilter: boolean): boolean {
+  const outcome = e.event.outcome;
+  if (outcome !== 'failure') return false;
+  if (e.event.category?.includes('authentication'))
+    return pamFilter || e.labels?.auth_step === undefined;
+  return e.event.type?.includes('denied') === true;
 }
 
 function hostOf(e: Event): string | undefined {
@@ -163,7 +189,8 @@ function runFile(path: string, name: string, mismatches: Mismatch[]): Row {
   const text = readFileSync(path, 'utf8').split(/\r?\n/);
   let sets: Opts[] = [{}];
   let fileOpts: Opts = {};
-  const annotated: Annotated[] = [];
+  /** The lines the default option set reads, in order; annotated ones carry their annotation. */
+  const feed: Array<{ raw: string; annotation?: Annotated }> = [];
   let pending: (Annotated & { skip?: boolean }) | undefined;
   text.forEach((raw, i) => {
     const line = raw.replace(/\s+$/, '');
@@ -179,6 +206,7 @@ function runFile(path: string, name: string, mismatches: Mismatch[]): Row {
       if (v && typeof v === 'object') fileOpts = v as Opts;
       return;
     }
+    const opts = defaultOpts(sets.map((s) => ({ ...fileOpts, ...s })));
     const fj = /^#\s*failJSON:\s*(.*)$/.exec(line);
     if (fj) {
       const v = parseJson(fj[1]!) as Record<string, unknown> | undefined;
@@ -186,7 +214,6 @@ function runFile(path: string, name: string, mismatches: Mismatch[]): Row {
         pending = undefined;
         return;
       }
-      const opts = defaultOpts(sets.map((s) => ({ ...fileOpts, ...s })));
       let skip = opts === undefined;
       if (!skip && typeof v.constraint === 'string') {
         skip = constraintHolds(v.constraint, name, opts!) !== true;
@@ -205,27 +232,50 @@ function runFile(path: string, name: string, mismatches: Mismatch[]): Row {
     if (line.startsWith('#') || line === '') return;
     if (pending) {
       if (pending.skip) row.skipped++;
-      else annotated.push({ ...pending, line: raw });
+      else feed.push({ raw, annotation: { ...pending, line: raw } });
       pending = undefined;
+    } else if (opts !== undefined) {
+      feed.push({ raw });
     }
   });
 
-  for (const a of annotated) {
-    const stage = createDecoderStage({
-      hostName: 'failjson',
-      timezone: ZONE,
-      maxRecordSize: 65536,
-      decoderDirs: [],
-      counters: new Counters(),
-    });
-    const events = [
-      ...stage.decode({ source: 'failjson', received: RECEIVED, text: a.line }),
-      ...stage.flush(),
-    ];
-    const failed = events.find(isFailure);
+  const stage = createDecoderStage({
+    hostName: 'failjson',
+    timezone: ZONE,
+    maxRecordSize: 65536,
+    decoderDirs: [],
+    counters: new Counters(),
+  });
+  // Each event is the verdict of one line: the line it was decoded from, or
+  // the later line that completed it with the client address (the sshd
+  // session memory releases a held failure there). An auditd event belongs
+  // to the last record of its group (vigil.offset): the group is only
+  // emitted once the next serial starts. A held failure released without an
+  // address (its session ended or expired) is no line's verdict: fail2ban
+  // never reports a failure without a host either.
+  const verdicts: Event[][] = feed.map(() => []);
+  const attribute = (events: Event[], at: number | undefined): void => {
+    for (const e of events) {
+      const from = e.vigil.offset;
+      if (e.vigil.decoder === 'auditd' && from !== undefined) verdicts[from]!.push(e);
+      else if (at === undefined) continue;
+      else if (from === at || hostOf(e) !== undefined) verdicts[at]!.push(e);
+    }
+  };
+  feed.forEach(({ raw }, i) => {
+    attribute(stage.decode({ source: 'failjson', received: RECEIVED, text: raw, offset: i }), i);
+  });
+  attribute(stage.flush(), undefined);
+
+  const pamFilter = PAM_FILTERS.has(name);
+  feed.forEach(({ annotation: a }, i) => {
+    if (!a) return;
+    const events = verdicts[i]!;
+    const failed = events.find((e) => isFailure(e, pamFilter));
     const flagged = failed !== undefined;
     row.lines++;
-    const hostOk = a.host === undefined || (failed !== undefined && sameHost(a.host, hostOf(failed)));
+    const hostOk =
+      a.host === undefined || (failed !== undefined && sameHost(a.host, hostOf(failed)));
     const report = (want: string, got: string): void => {
       mismatches.push({ file: name, lineNo: a.lineNo, line: a.line, want, got });
     };
@@ -241,7 +291,7 @@ function runFile(path: string, name: string, mismatches: Mismatch[]): Row {
       row.fp++;
       report('no failure', describe(failed));
     } else row.tn++;
-  }
+  });
   return row;
 }
 
@@ -270,7 +320,9 @@ function main(): void {
   const mismatches: Mismatch[] = [];
   const header = `  ${'file'.padEnd(22)} lines    tp   fp   fn   tn  skip   precision  recall`;
   console.log(`fail2ban failJSON: ${DIR}`);
-  console.log('failure = authentication event with outcome failure; host = source.ip/domain');
+  console.log(
+    'failure = failed login (authentication, outcome failure, no auth_step) or denied connection; host = source.ip/domain',
+  );
   console.log(header);
   const total: Row = { file: 'overall', lines: 0, tp: 0, fp: 0, fn: 0, tn: 0, skipped: 0 };
   for (const n of covered) {
@@ -296,7 +348,6 @@ function main(): void {
   } else if (mismatches.length > 0) {
     console.log(`${mismatches.length} mismatches (--verbose lists them)`);
   }
-  void basename;
 }
 
 main();

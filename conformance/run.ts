@@ -19,6 +19,7 @@ import { createDecoderStage, type DecoderStage } from '../src/decoders/index.js'
 import { Counters } from '../src/event/counters.js';
 import { parseTimeZone } from '../src/event/timezone.js';
 import type { Event } from '../src/event/types.js';
+import { nabConformance } from './nab.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORPORA = resolve(ROOT, '../shared/corpora');
@@ -314,3 +315,4 @@ function main(): void {
 }
 
 main();
+nabConformance();

@@ -15,6 +15,15 @@ export const ERROR_CODES = {
   VIGIL_ERR_INPUT_READ: { exit: EXIT.RUNTIME, summary: 'an input file cannot be read' },
   VIGIL_ERR_STORE_OPEN: { exit: EXIT.RUNTIME, summary: 'the store cannot be opened' },
   VIGIL_ERR_SOURCE_BIND: { exit: EXIT.RUNTIME, summary: 'a network source cannot listen' },
+  VIGIL_ERR_FIM_KEY: { exit: EXIT.RUNTIME, summary: 'the FIM signing key is unsafe or unreadable' },
+  VIGIL_ERR_FIM_BASELINE: {
+    exit: EXIT.USAGE,
+    summary: 'there is no FIM baseline or policy to use',
+  },
+  VIGIL_ERR_FIM_TAMPERED: {
+    exit: EXIT.RUNTIME,
+    summary: 'the FIM baseline fails its signature check',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

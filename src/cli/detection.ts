@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { VigilConfig } from '../config/schema.js';
 import type { Alert } from '../event/types.js';
-import { loadRules, SigmaDetector, type LoadedRules } from '../rules/index.js';
+import {
+  loadRulesWithOverrides,
+  SigmaDetector,
+  type AppliedOverride,
+  type LoadedRules,
+} from '../rules/index.js';
 import type { ListRegistry } from '../rules/lists.js';
 
 /** The shipped ruleset, beside src/ (and dist/) in the package. */
@@ -11,6 +16,8 @@ export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../rules/builtin/', i
 export interface Detection {
   detector: SigmaDetector;
   loaded: LoadedRules;
+  /** What the config's `rules.overrides` changed, for `vigil rules list`. */
+  applied: AppliedOverride[];
   /** Rule files and directories the set was loaded from. */
   paths: string[];
 }
@@ -23,7 +30,8 @@ export function rulePaths(config: VigilConfig): string[] {
   return paths;
 }
 
-function placeholders(config: VigilConfig): Record<string, string[]> {
+/** `rules.placeholders` with every value a list. */
+export function rulePlaceholders(config: VigilConfig): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(config.rules.placeholders))
     out[k] = Array.isArray(v) ? v : [v];
@@ -33,16 +41,18 @@ function placeholders(config: VigilConfig): Record<string, string[]> {
 /** Loads and compiles the configured rules; problems are in `loaded.errors`, never thrown. */
 export function loadDetection(
   config: VigilConfig,
-  opts: { paths?: string[]; lists?: ListRegistry } = {},
+  opts: { paths?: string[]; lists?: ListRegistry; configFile?: string } = {},
 ): Detection {
   const paths = opts.paths ?? rulePaths(config);
-  const loaded = loadRules(paths, {
+  const { applied, ...loaded } = loadRulesWithOverrides(paths, {
     mappingPaths: config.rules.mapping_dirs,
-    placeholders: placeholders(config),
+    placeholders: rulePlaceholders(config),
+    overrides: config.rules.overrides,
+    overridesSource: opts.configFile ?? 'config',
     ...(opts.lists ? { lists: opts.lists } : {}),
   });
   const detector = new SigmaDetector(loaded.rules, { correlations: loaded.correlations });
-  return { detector, loaded, paths };
+  return { detector, loaded, applied, paths };
 }
 
 /** One human line per alert: time, level, title, id, the values it grouped by. */

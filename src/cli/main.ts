@@ -2,13 +2,21 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../errors.js';
 import { configCheck, configSchemaCommand, configShow } from './commands/config.js';
+import { fimCompare, fimDigest, fimHistory, fimInit, fimVerify } from './commands/fim.js';
 import { logtest } from './commands/logtest.js';
 import { scan } from './commands/scan.js';
 import { listsAdd, listsRemove, listsShow } from './commands/lists.js';
-import { rulesCheck, rulesList } from './commands/rules.js';
+import { rulesCheck, rulesTest, rulesList } from './commands/rules.js';
 import { search } from './commands/search.js';
 import { start } from './commands/start.js';
 import { status } from './commands/status.js';
+import {
+  anomalyExport,
+  anomalyReplay,
+  anomalyReport,
+  anomalyReset,
+  anomalyShow,
+} from './commands/anomaly.js';
 import { reportError, type GlobalOptions } from './context.js';
 
 const FORMATS = ['auto', 'syslog', 'json', 'auditd', 'apache', 'nginx', 'plain'];
@@ -86,6 +94,16 @@ function build(run: (code: Promise<number>) => void): Command {
     .description('parse and compile rule files; exit 2 listing every problem')
     .argument('<files...>', 'rule files or directories')
     .action((files: string[], _o, cmd: Command) => run(rulesCheck(files, globals(cmd))));
+  rules
+    .command('test')
+    .description(
+      'run the samples of *.tests.yml beside rule files (default: every configured rule); exit 1 on a failure',
+    )
+    .argument('[paths...]', 'rule or tests files, or directories')
+    .option('-v, --verbose', 'list passing tests too')
+    .action((paths: string[], o: { verbose?: boolean }, cmd: Command) =>
+      run(rulesTest(paths, { ...globals(cmd), ...o })),
+    );
 
   const lists = program
     .command('lists')
@@ -109,6 +127,79 @@ function build(run: (code: Promise<number>) => void): Command {
     .action((name: string, values: string[], _o, cmd: Command) =>
       run(listsRemove(name, values, globals(cmd))),
     );
+
+  const fim = program
+    .command('fim')
+    .description('file integrity: baseline, check, accept, history (see docs/reference/fim.md)');
+  fim
+    .command('init')
+    .description('build the signed baseline of fim.paths, or of PATHs (default attributes)')
+    .argument('[paths...]', 'files or directories; default: the configured policy')
+    .action((paths: string[], _o, cmd: Command) => run(fimInit(paths, globals(cmd))));
+  fim
+    .command('check')
+    .description('compare with the baseline; exit 1 while changes wait for review')
+    .argument('[paths...]', 'only these files or directories')
+    .option('--full', 're-hash every file, even with inode, size, mtime and ctime unchanged')
+    .action((paths: string[], _o, cmd: Command) =>
+      run(fimCompare('check', paths, globals(cmd) as never)),
+    );
+  fim
+    .command('accept')
+    .description('take the current state of reviewed changes into the baseline')
+    .argument('[paths...]', 'only these files or directories')
+    .option('--full', 're-hash every file')
+    .action((paths: string[], _o, cmd: Command) =>
+      run(fimCompare('accept', paths, globals(cmd) as never)),
+    );
+  fim
+    .command('history')
+    .description('every recorded change of a file')
+    .argument('<path>', 'the file')
+    .action((file: string, _o, cmd: Command) => run(fimHistory(file, globals(cmd))));
+  fim
+    .command('verify')
+    .description("check the baseline's own integrity (signature, entry MACs); exit 1 on failure")
+    .action((_o, cmd: Command) => run(fimVerify(globals(cmd))));
+  fim
+    .command('digest')
+    .description('print one digest of the whole baseline (for peers to compare)')
+    .action((_o, cmd: Command) => run(fimDigest(globals(cmd))));
+
+  const anomaly = program
+    .command('anomaly')
+    .description('learned time-of-week baselines of metrics and their anomaly classes');
+  anomaly
+    .command('show')
+    .description('each metric now: value, average and stddev of its slot, σ, trend, classes')
+    .action((_o, cmd: Command) => run(anomalyShow(globals(cmd))));
+  anomaly
+    .command('report')
+    .description('peaks of the last day and week, top sources per service, entropy')
+    .action((_o, cmd: Command) => run(anomalyReport(globals(cmd))));
+  anomaly
+    .command('export')
+    .description('the learned week of a metric as CSV or as an SVG chart with the ±σ band')
+    .argument('<metric>', 'metric name (load.1m, port.ssh.in, …)')
+    .option('--csv', 'slot,time,mean,stddev,last,count')
+    .option('--svg', 'an SVG chart')
+    .option('--host <name>', 'the host, when the metric is learned on several')
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action((metric: string, _o, cmd: Command) =>
+      run(anomalyExport(metric, globals(cmd) as never)),
+    );
+  anomaly
+    .command('reset')
+    .description('forget what was learned for a metric; exit 1 when there was nothing')
+    .argument('<metric>', 'metric name')
+    .option('--host <name>', 'only on this host')
+    .action((metric: string, _o, cmd: Command) => run(anomalyReset(metric, globals(cmd) as never)));
+  anomaly
+    .command('replay')
+    .description('run the online detector over a timestamp,value CSV (NAB format)')
+    .argument('<file>', 'CSV with a timestamp,value header')
+    .option('-o, --output <file>', 'write timestamp,value,anomaly_score to FILE (default stdout)')
+    .action((file: string, _o, cmd: Command) => run(anomalyReplay(file, globals(cmd) as never)));
 
   const config = program.command('config').description('check or show the configuration');
   config

@@ -417,6 +417,17 @@ export function buildAuditEvent(records: AuditRecord[], event: Event): number {
       event.event.outcome = ok ? 'success' : 'failure';
       event.auditd.result = ok ? 'success' : 'fail';
     }
+    // sshd writes a failed USER_LOGIN for every failed method of a
+    // connection, the `none` probe every client starts with included
+    // (openssh audit-linux.c): a step, not a failed login. The attempt's own
+    // verdict is its USER_AUTH record.
+    if (
+      bad &&
+      main.type === 'USER_LOGIN' &&
+      d.exe !== undefined &&
+      /\/sshd(?:-session)?$/.test(d.exe)
+    )
+      (event.labels ??= {}).auth_step = 'method';
   }
 
   // Process

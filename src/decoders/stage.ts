@@ -13,6 +13,7 @@ import { IsoFormatter, monthAt, WallClock } from './clock.js';
 import { DecoderSet, matchDecoders } from './declarative.js';
 import { decodeJson } from './json.js';
 import { decodeNetfilter, looksLikeNetfilter } from './netfilter.js';
+import { SessionMemory } from './session.js';
 import {
   FACILITY_NAMES,
   SEVERITY_NAMES,
@@ -78,6 +79,13 @@ export function detectFormat(text: string): Format {
     return looksLikeAccessLog(text) ? 'access' : 'plain';
   }
   if (monthAt(text, p) >= 0 && text.charCodeAt(p + 3) === 32) return 'syslog';
+  // `Www Mmm dd hh:mm:ss yyyy [pid N] ` (vsftpd.log): the syslog header parser reads it.
+  if (
+    text.charCodeAt(p + 3) === 32 &&
+    monthAt(text, p + 4) >= 0 &&
+    text.startsWith('[pid ', p + 25)
+  )
+    return 'syslog';
   if (((c >= 97 && c <= 102) || c === 58) && looksLikeAccessLog(text)) return 'access'; // IPv6
   return 'plain';
 }
@@ -85,6 +93,7 @@ export function detectFormat(text: string): Format {
 // eslint-disable-next-line no-control-regex
 const BINARY = /[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]/;
 const PAM_PREFIX = 'pam_';
+const OLD_PAM_PREFIX = '(pam_';
 const WEB_PROGRAMS = new Set(['nginx', 'apache', 'apache2', 'httpd']);
 
 /** Counter cells of one `decoder:<name>` scope. */
@@ -104,6 +113,8 @@ export class Decoder implements DecoderStage {
   private readonly clock: WallClock;
   private readonly header: SyslogHeaderParser;
   private readonly audit = new AuditGrouper();
+  /** sshd lines of one connection (pid): client address for the lines that name none. */
+  private readonly sessions = new SessionMemory();
   private readonly counters: Counters;
   private readonly iso = new IsoFormatter();
   private readonly scopes = new Map<string, ScopeCells>();
@@ -131,12 +142,13 @@ export class Decoder implements DecoderStage {
     } catch (err) {
       out.push(this.crashEvent(record, err));
     }
-    return out;
+    return this.sessions.process(out);
   }
 
   flush(): Event[] {
     const out: Event[] = [];
     for (const group of this.audit.flush()) this.emitAudit(group, out);
+    for (const e of this.sessions.flush()) out.push(e);
     return out;
   }
 
@@ -324,18 +336,11 @@ export class Decoder implements DecoderStage {
     }
     const d = matchDecoders(this.decoders.candidates(program), text, event);
     if (d) return d.name;
-    // PAM module messages inside another program's log: `pam_unix(sshd:auth): ...`
-    if (text.startsWith(PAM_PREFIX)) {
-      const open = text.indexOf('(');
-      const close = open > 0 ? text.indexOf('): ', open) : -1;
-      if (open > 0 && close > open && open < 32) {
-        const sub = matchDecoders(
-          this.decoders.programOnly(text.slice(0, open)),
-          text.slice(close + 3),
-          event,
-        );
-        if (sub) return sub.name;
-      }
+    // PAM module messages inside another program's log.
+    const pam = splitPamMessage(text);
+    if (pam) {
+      const sub = matchDecoders(this.decoders.programOnly(pam[0]), pam[1], event);
+      if (sub) return sub.name;
     }
     return 'syslog';
   }
@@ -502,6 +507,26 @@ function addTo(
   const list = related[kind];
   if (list === undefined) related[kind] = [value];
   else if (!list.includes(value)) list.push(value);
+}
+
+/**
+ * A PAM module's message inside another program's log, as [module, message]:
+ * `pam_unix(sshd:auth): msg`, `pam_unix: msg`, or old Linux-PAM's
+ * `(pam_unix) msg`.
+ */
+function splitPamMessage(text: string): [string, string] | undefined {
+  if (text.startsWith(PAM_PREFIX)) {
+    const end = text.indexOf(': ');
+    if (end < 0 || end > 64) return undefined;
+    const open = text.indexOf('(');
+    const module = open > 0 && open < end ? text.slice(0, open) : text.slice(0, end);
+    return module.length < 32 ? [module, text.slice(end + 2)] : undefined;
+  }
+  if (text.startsWith(OLD_PAM_PREFIX)) {
+    const close = text.indexOf(') ');
+    if (close > 1 && close < 32) return [text.slice(1, close), text.slice(close + 2)];
+  }
+  return undefined;
 }
 
 /** Removes a kernel `[ 1234.567890] ` uptime prefix. */

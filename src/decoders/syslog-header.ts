@@ -7,6 +7,7 @@ import { digitsAt, monthAt, parseIsoAt, type IsoResult, type WallClock } from '.
  *   [<PRI>]Mmm dd hh:mm:ss[.frac] [host] program[pid]: message      (RFC 3164, BSD)
  *   [<PRI>]YYYY-MM-DDThh:mm:ss[.frac]±hh:mm [host] program[pid]: msg (rsyslog high precision)
  *   <PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG                  (RFC 5424)
+ *   Www Mmm dd hh:mm:ss yyyy [pid N] message                         (vsftpd.log)
  * The host is optional in the BSD shapes (local files written without it):
  * a first token that ends in `:` is the program.
  */
@@ -74,6 +75,23 @@ function parsePri(text: string): number {
   return v * 8 + i; // pack: priority * 8 + index of '>' (<= 4)
 }
 
+/**
+ * The message from `pos`, without Solaris syslog's message id
+ * (`[ID 800047 auth.info] `, which precedes every message of its syslogd).
+ */
+function stripSolarisId(text: string, pos: number): string {
+  if (!text.startsWith('[ID ', pos)) return text.slice(pos);
+  let i = pos + 4;
+  const digits = i;
+  while (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  if (i === digits || text.charCodeAt(i) !== SP) return text.slice(pos);
+  const close = text.indexOf('] ', i + 1);
+  // facility.level: lower-case letters, digits and one dot.
+  if (close < 0 || close - i > 20 || !/^[a-z0-9]+\.[a-z]+$/.test(text.slice(i + 1, close)))
+    return text.slice(pos);
+  return text.slice(close + 2);
+}
+
 export class SyslogHeaderParser {
   private readonly iso: IsoResult = { ms: 0, end: 0 };
   /** Set when `parse` returns undefined for a line that claimed to be syslog. */
@@ -119,10 +137,41 @@ export class SyslogHeaderParser {
       timeMs = this.iso.ms;
       pos = this.iso.end + 1;
     } else if (priority < 0) {
-      return undefined;
+      return text.startsWith('[pid ', 25) ? this.parseVsftpdLog(text) : undefined;
     }
     pos = skipSpaces(text, pos);
     return this.parseTagged(text, pos, priority, timeMs);
+  }
+
+  /**
+   * vsftpd's own log file (vsftpd.log, `syslog_enable=NO`): a ctime local
+   * time, the pid, the message: `Fri Jan 19 12:20:33 2007 [pid 27202] msg`.
+   */
+  private parseVsftpdLog(text: string): SyslogHeader | undefined {
+    const mo = monthAt(text, 4);
+    if (mo < 0 || text.charCodeAt(3) !== SP || text.charCodeAt(7) !== SP) return undefined;
+    const d = text.charCodeAt(8) === SP ? digitsAt(text, 9, 1) : digitsAt(text, 8, 2);
+    const h = digitsAt(text, 11, 2);
+    const mi = digitsAt(text, 14, 2);
+    const sec = digitsAt(text, 17, 2);
+    const y = digitsAt(text, 20, 4);
+    if (d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+      return undefined;
+    if (y < 0 || text.charCodeAt(10) !== SP || text.charCodeAt(13) !== 58) return undefined;
+    if (text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== SP || text.charCodeAt(24) !== SP)
+      return undefined;
+    const close = text.indexOf('] ', 30);
+    const pid = close > 30 && close <= 40 ? digitsAt(text, 30, close - 30) : -1;
+    if (pid < 0) return undefined;
+    return {
+      format: 'rfc3164',
+      timeMs: this.clock.ms(y, mo, d, h, mi, sec),
+      priority: -1,
+      hostname: undefined,
+      program: 'vsftpd',
+      pid,
+      message: text.slice(close + 2),
+    };
   }
 
   /** `Mmm dd hh:mm:ss[.frac] ` with `pos` after the month; returns index after the space or -1. */
@@ -169,6 +218,23 @@ export class SyslogHeaderParser {
   private parseTagged(text: string, pos: number, priority: number, timeMs: number): SyslogHeader {
     let hostname: string | undefined;
     let end = tokenEnd(text, pos);
+    if (text.charCodeAt(pos) === 91) {
+      // `[program]: message` or `[program] message` (no host, no pid; some BSD
+      // and embedded syslogs): host names never contain brackets.
+      const close = text.indexOf(']', pos);
+      if (close > pos + 1 && close < end && (close + 1 === end || close + 2 === end)) {
+        const colon = text.charCodeAt(close + 1) === 58;
+        return {
+          format: 'rfc3164',
+          timeMs,
+          priority,
+          hostname: undefined,
+          program: text.slice(pos + 1, close),
+          pid: undefined,
+          message: stripSolarisId(text, skipSpaces(text, close + (colon ? 2 : 1))),
+        };
+      }
+    }
     const last = text.charCodeAt(end - 1);
     if (end > pos && last !== 58) {
       // A first token that does not end in ':' is the host.
@@ -206,7 +272,7 @@ export class SyslogHeaderParser {
       hostname,
       program,
       pid,
-      message: text.slice(end),
+      message: stripSolarisId(text, end),
     };
   }
 

@@ -10,6 +10,7 @@ export const NUMERIC_FIELDS: ReadonlySet<string> = new Set([
   'http.response.status_code',
   'http.response.body.bytes',
   'network.bytes',
+  'file.size',
   'event.severity',
   'log.syslog.priority',
   'log.syslog.facility.code',

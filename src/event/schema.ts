@@ -62,10 +62,36 @@ export const eventSchema = z.strictObject({
       working_directory: str.optional(),
       exit_code: z.number().int().optional(),
       title: str.optional(),
+      start: z.iso.datetime({ offset: true }).optional(),
+      end: z.iso.datetime({ offset: true }).optional(),
+      parent: z
+        .strictObject({
+          pid: z.number().int().min(0).optional(),
+          name: str.optional(),
+          executable: str.optional(),
+        })
+        .optional(),
+      cpu: z.strictObject({ time: num.nonnegative().optional() }).optional(),
     })
     .optional(),
   file: z
-    .strictObject({ path: str.optional(), name: str.optional(), directory: str.optional() })
+    .strictObject({
+      path: str.optional(),
+      name: str.optional(),
+      directory: str.optional(),
+      type: str.optional(),
+      mode: str.optional(),
+      uid: str.optional(),
+      gid: str.optional(),
+      owner: str.optional(),
+      group: str.optional(),
+      inode: str.optional(),
+      size: num.optional(),
+      mtime: z.iso.datetime({ offset: true }).optional(),
+      ctime: z.iso.datetime({ offset: true }).optional(),
+      hash: strMap.optional(),
+      target_path: str.optional(),
+    })
     .optional(),
   log: z
     .strictObject({
@@ -124,6 +150,32 @@ export const eventSchema = z.strictObject({
       data: strMap.optional(),
     })
     .optional(),
+  metric: z
+    .strictObject({
+      name: str,
+      value: num,
+      unit: str.optional(),
+      distribution: z.record(z.string(), num).optional(),
+    })
+    .optional(),
+  anomaly: z
+    .strictObject({
+      class: str,
+      classes: z.array(str),
+      level: z.enum(['dev1', 'dev2', 'anomaly', 'microanomaly', 'levelshift', 'entropy']),
+      direction: z.enum(['high', 'low']),
+      metric: str,
+      value: num,
+      mean: num,
+      stddev: num,
+      sigma: num,
+      slot: num,
+      slot_label: str,
+      entropy: num.optional(),
+      sources: num.optional(),
+      volume: z.enum(['high', 'normal', 'low']).optional(),
+    })
+    .optional(),
   labels: strMap.optional(),
   vigil: z.strictObject({
     source: str,
@@ -131,6 +183,22 @@ export const eventSchema = z.strictObject({
     offset: num.optional(),
     error: str.optional(),
     agent: str.optional(),
+    fim: z
+      .strictObject({
+        change: z.enum(['added', 'changed', 'removed', 'tampered']),
+        status: str.optional(),
+        level: z.enum(['high', 'medium']).optional(),
+        rule: str.optional(),
+        attributes: strList.optional(),
+        diff: z
+          .record(z.string(), z.strictObject({ old: str.optional(), new: str.optional() }))
+          .optional(),
+        setuid_gained: z.boolean().optional(),
+        setgid_gained: z.boolean().optional(),
+        error: str.optional(),
+        problems: strList.optional(),
+      })
+      .optional(),
   }),
 });
 

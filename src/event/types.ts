@@ -59,8 +59,34 @@ export interface Event {
     working_directory?: string;
     exit_code?: number;
     title?: string;
+    /** When the process started / was seen gone (ISO 8601). */
+    start?: string;
+    end?: string;
+    parent?: { pid?: number; name?: string; executable?: string };
+    /** Not ECS (ECS has no cumulative CPU time): user + system CPU seconds used. */
+    cpu?: { time?: number };
   };
-  file?: { path?: string; name?: string; directory?: string };
+  file?: {
+    path?: string;
+    name?: string;
+    directory?: string;
+    /** file, dir, symlink, fifo, socket, char, block. */
+    type?: string;
+    /** Octal permission bits with setuid/setgid/sticky (`4755`). */
+    mode?: string;
+    uid?: string;
+    gid?: string;
+    owner?: string;
+    group?: string;
+    inode?: string;
+    size?: number;
+    mtime?: string;
+    ctime?: string;
+    /** Content hashes by algorithm (`sha256`, `sha512`, `blake2b512`). */
+    hash?: Record<string, string>;
+    /** A symlink's target. */
+    target_path?: string;
+  };
   log?: { file?: { path?: string }; syslog?: SyslogFields; level?: string; logger?: string };
   network?: { transport?: string; protocol?: string; direction?: string; bytes?: number };
   related?: { ip?: string[]; user?: string[]; hosts?: string[] };
@@ -92,6 +118,30 @@ export interface Event {
     unit?: string;
     distribution?: Record<string, number>;
   };
+  /**
+   * A learned-baseline verdict (event.dataset: vigil.anomaly, event.action:
+   * the class). `class` is cfengine's name (`load_1m_high_anomaly`,
+   * `entropy_ssh_in_low`); mean/stddev are the slot's, `sigma` the distance.
+   */
+  anomaly?: {
+    class: string;
+    /** Every class the sample raised, weakest first. */
+    classes: string[];
+    level: 'dev1' | 'dev2' | 'anomaly' | 'microanomaly' | 'levelshift' | 'entropy';
+    direction: 'high' | 'low';
+    metric: string;
+    value: number;
+    mean: number;
+    stddev: number;
+    sigma: number;
+    /** Time-of-week slot (0 = Monday 00:00 UTC) and its label (`Tue 14:05`). */
+    slot: number;
+    slot_label: string;
+    /** Entropy classes: normalized entropy 0..1, sources seen, and the volume's own class. */
+    entropy?: number;
+    sources?: number;
+    volume?: 'high' | 'normal' | 'low';
+  };
   /** Free-form key/values a decoder keeps that ECS has no name for. */
   labels?: Record<string, string>;
   vigil: VigilFields;
@@ -108,6 +158,26 @@ export interface VigilFields {
   error?: string;
   /** Agent that shipped the event (later: transport). */
   agent?: string;
+  /** File integrity: what changed and how it was judged (the file itself is in `file`). */
+  fim?: FimFields;
+}
+
+export interface FimFields {
+  /** added, changed, removed; `tampered` when the baseline failed its check. */
+  change: 'added' | 'changed' | 'removed' | 'tampered';
+  /** reported (waits for review), auto_accepted, purged, accepted. */
+  status?: string;
+  level?: 'high' | 'medium';
+  /** The policy path the file falls under. */
+  rule?: string;
+  /** Changed attributes: type, mode, inode, nlink, uid, gid, size, mtime, ctime, xattrs, hash, error. */
+  attributes?: string[];
+  /** Old → new of each changed attribute, as text. */
+  diff?: Record<string, { old?: string; new?: string }>;
+  setuid_gained?: boolean;
+  setgid_gained?: boolean;
+  error?: string;
+  problems?: string[];
 }
 
 export type AlertLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';

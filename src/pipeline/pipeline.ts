@@ -79,6 +79,8 @@ export class Pipeline {
     if (this.alerts.length > before) {
       this.opts.counters.add('pipeline', 'alerts', this.alerts.length - before);
       this.opts.onAlerts?.(this.alerts.slice(before));
+      // Likewise alerts: once observed, only a store needs them.
+      if (!this.opts.store) this.alerts = [];
     }
   }
 
@@ -138,7 +140,7 @@ export class Pipeline {
   /** Alerts raised outside an event (a detector's clock tick): stored with the next batch. */
   raiseAlerts(alerts: Alert[]): void {
     if (alerts.length === 0) return;
-    for (const a of alerts) this.alerts.push(a);
+    if (this.opts.store) for (const a of alerts) this.alerts.push(a);
     this.opts.counters.add('pipeline', 'alerts', alerts.length);
     this.opts.onAlerts?.(alerts);
     this.arm();
@@ -150,6 +152,7 @@ export class Pipeline {
     const before = this.alerts.length;
     for (const detector of this.opts.detectors) detector.flush?.(this.raise);
     if (this.alerts.length > before) this.opts.onAlerts?.(this.alerts.slice(before));
+    if (!this.opts.store) this.alerts = [];
     await this.flushBatch();
     await this.writing;
     if (this.writeError) throw this.writeError;

@@ -51,22 +51,36 @@ export interface CompileOptions {
 
 type Scalar = string | number | boolean;
 
+const NO_VALUES: readonly Scalar[] = [];
+
 /** One event as the matchers see it: field values read once, as lists. */
 export class EventView {
   private readonly raw = new Map<string, readonly Scalar[]>();
   private readonly low = new Map<string, readonly string[]>();
-  constructor(readonly event: Event) {}
+  constructor(public event: Event) {}
+
+  /** Views another event (the detector reuses one view instead of allocating per event). */
+  reset(event: Event): this {
+    this.event = event;
+    this.raw.clear();
+    this.low.clear();
+    return this;
+  }
 
   /** The field's values: a list for list fields, [] when absent or null. */
   values(path: string): readonly Scalar[] {
     let v = this.raw.get(path);
     if (v === undefined) {
       const x = readPath(this.event, path);
-      const list = Array.isArray(x) ? x : x === undefined || x === null ? [] : [x];
-      v = list.filter(
-        (e): e is Scalar =>
-          typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean',
-      );
+      // Most fields are one scalar or absent: no filtering pass for those.
+      if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') v = [x];
+      else if (!Array.isArray(x)) v = NO_VALUES;
+      else {
+        v = x.filter(
+          (e): e is Scalar =>
+            typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean',
+        );
+      }
       this.raw.set(path, v);
     }
     return v;
@@ -92,10 +106,19 @@ export interface Requirement {
   readonly values: readonly string[];
 }
 
+/**
+ * Field equalities of which the rule needs at least one (alternatives):
+ * the detector files the rule under each, so an event is only tested
+ * against rules one of whose alternatives it has. `a or b` needs a key of
+ * `a` or a key of `b`; `a and b` needs a key of either.
+ */
+export type IndexKey = readonly Requirement[];
+
 export interface CompiledSelection {
   readonly name: string;
   readonly test: ViewTest;
   readonly requirements: readonly Requirement[];
+  readonly keys: readonly IndexKey[];
 }
 
 export interface CompiledFilter {
@@ -118,6 +141,8 @@ export interface CompiledRule {
   readonly filters: CompiledFilter[];
   /** Index key: the most selective required field equality, if any. */
   readonly requirement?: Requirement;
+  /** Every index key of the rule, any one of which may file it (the detector picks by load). */
+  readonly keys?: readonly IndexKey[];
   /** Sigma field name → ECS path actually read. */
   readonly fieldMap: ReadonlyMap<string, string>;
   /** Sigma field names no table mapped (read as written; likely never present). */
@@ -440,7 +465,12 @@ function compileSelection(
   if (sel.kind === 'keywords') {
     const items = sel.items.map((it) => compileItem(it, base, path));
     const tests = items.map((i) => i.test);
-    return { name: sel.name, test: (view) => tests.some((t) => t(view)), requirements: [] };
+    return {
+      name: sel.name,
+      test: (view) => tests.some((t) => t(view)),
+      requirements: [],
+      keys: [],
+    };
   }
   const maps = sel.maps.map((m, i) => {
     const mp = sel.maps.length > 1 ? `${path}[${i}]` : path;
@@ -452,16 +482,40 @@ function compileSelection(
     };
   });
   const tests = maps.map((m) => m.test);
+  const mapKeys = maps.map((m) => m.requirements.map((r): IndexKey => [r]));
   return {
     name: sel.name,
     test: tests.length === 1 ? tests[0]! : (view) => tests.some((t) => t(view)),
     requirements: maps.length === 1 ? maps[0]!.requirements : [],
+    keys: maps.length === 1 ? mapKeys[0]! : anyOf(mapKeys),
   };
+}
+
+function keyWeight(k: IndexKey): number {
+  let n = 0;
+  for (const r of k) n += r.values.length;
+  return n;
+}
+
+/**
+ * The key of "any of these holds": each part's lightest key, joined as
+ * alternatives; none when a part has none (it could hold on any event).
+ */
+function anyOf(parts: readonly (readonly IndexKey[])[]): IndexKey[] {
+  const alts: Requirement[] = [];
+  for (const keys of parts) {
+    let best: IndexKey | undefined;
+    for (const k of keys) if (!best || keyWeight(k) < keyWeight(best)) best = k;
+    if (!best) return [];
+    alts.push(...best);
+  }
+  return alts.length > 0 ? [alts] : [];
 }
 
 interface CompiledCondition {
   test: ViewTest;
   requirements: Requirement[];
+  keys: IndexKey[];
 }
 
 function compileCondition(
@@ -471,11 +525,11 @@ function compileCondition(
   switch (node.op) {
     case 'ref': {
       const s = sels.get(node.name)!;
-      return { test: s.test, requirements: [...s.requirements] };
+      return { test: s.test, requirements: [...s.requirements], keys: [...s.keys] };
     }
     case 'not': {
       const inner = compileCondition(node.arg, sels).test;
-      return { test: (view) => !inner(view), requirements: [] };
+      return { test: (view) => !inner(view), requirements: [], keys: [] };
     }
     case 'and': {
       const args = node.args.map((a) => compileCondition(a, sels));
@@ -483,11 +537,17 @@ function compileCondition(
       return {
         test: (view) => tests.every((t) => t(view)),
         requirements: args.flatMap((a) => a.requirements),
+        keys: args.flatMap((a) => a.keys),
       };
     }
     case 'or': {
-      const tests = node.args.map((a) => compileCondition(a, sels).test);
-      return { test: (view) => tests.some((t) => t(view)), requirements: [] };
+      const args = node.args.map((a) => compileCondition(a, sels));
+      const tests = args.map((a) => a.test);
+      return {
+        test: (view) => tests.some((t) => t(view)),
+        requirements: [],
+        keys: anyOf(args.map((a) => a.keys)),
+      };
     }
     case 'of': {
       const names = resolveOfTarget(node.target, [...sels.keys()]);
@@ -497,10 +557,13 @@ function compileCondition(
         return {
           test: (view) => tests.every((t) => t(view)),
           requirements: chosen.flatMap((s) => s.requirements),
+          keys: chosen.flatMap((s) => s.keys),
         };
       }
       const need = node.quant;
-      if (need === 1) return { test: (view) => tests.some((t) => t(view)), requirements: [] };
+      // At least one of them must hold, whatever the count asked for.
+      const keys = anyOf(chosen.map((s) => s.keys));
+      if (need === 1) return { test: (view) => tests.some((t) => t(view)), requirements: [], keys };
       return {
         test: (view) => {
           let n = 0;
@@ -508,6 +571,7 @@ function compileCondition(
           return false;
         },
         requirements: [],
+        keys,
       };
     }
   }
@@ -523,6 +587,7 @@ export function compileDetection(
   selections: CompiledSelection[];
   condition: ViewTest;
   requirements: Requirement[];
+  keys: IndexKey[];
   fieldMap: Map<string, string>;
   unmapped: Set<string>;
 } {
@@ -539,6 +604,7 @@ export function compileDetection(
     selections,
     condition: tests.length === 1 ? tests[0]! : (view) => tests.some((t) => t(view)),
     requirements: conds.length === 1 ? conds[0]!.requirements : [],
+    keys: conds.length === 1 ? conds[0]!.keys : anyOf(conds.map((c) => c.keys)),
     fieldMap,
     unmapped,
   };
@@ -593,6 +659,7 @@ export function compileRule(
         condition: d.condition,
         filters: [],
         requirement: pickRequirement(d.requirements),
+        keys: d.keys,
         fieldMap: d.fieldMap,
         unmappedFields: [...d.unmapped],
       },

@@ -746,11 +746,19 @@ export class CorrelationEngine {
     return this.byRule.has(rule);
   }
 
-  /** A rule matched the event: feed the correlations that reference it. */
-  onMatch(rule: CompiledRule, event: Event, out: (alert: Alert) => void): void {
+  /**
+   * A rule matched the event: feed the correlations that reference it. `time`
+   * is the event's `@timestamp` in ms when the caller has parsed it already.
+   */
+  onMatch(
+    rule: CompiledRule,
+    event: Event,
+    out: (alert: Alert) => void,
+    time = Date.parse(event['@timestamp']),
+  ): void {
     const targets = this.byRule.get(rule);
     if (!targets) return;
-    const t = Date.parse(event['@timestamp']);
+    const t = time;
     if (!Number.isFinite(t)) {
       for (const x of targets) x.state.skipped++;
       return;

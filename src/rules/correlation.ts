@@ -116,6 +116,12 @@ export interface CompiledCorrelation {
 export interface RuleExtension {
   readonly suppressMs?: number;
   readonly groupBy?: readonly string[];
+  /**
+   * Lists the rule cannot judge without (`login outside the trusted networks`
+   * with no trusted networks defined would flag every login): the rule stays
+   * inactive until each is defined.
+   */
+  readonly requiresLists?: readonly string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -217,6 +223,7 @@ export function parseVigilKey(
   }
   let suppressMs: number | undefined;
   let groupBy: string[] | undefined;
+  let requiresLists: string[] | undefined;
   for (const [k, v] of Object.entries(value)) {
     if (k === 'suppress') {
       suppressMs = parseTimespan(v);
@@ -228,11 +235,19 @@ export function parseVigilKey(
       if (!groupBy || groupBy.length === 0) {
         fail('vigil.group-by', 'must be a field name or a list of them');
       }
+    } else if (k === 'requires-lists' && opts.groupBy) {
+      requiresLists = strings(v);
+      if (!requiresLists || requiresLists.length === 0) {
+        fail('vigil.requires-lists', 'must be a list name or a list of them');
+      }
     } else {
-      fail(`vigil.${k}`, `is not a vigil key (known: suppress${opts.groupBy ? ', group-by' : ''})`);
+      fail(
+        `vigil.${k}`,
+        `is not a vigil key (known: suppress${opts.groupBy ? ', group-by, requires-lists' : ''})`,
+      );
     }
   }
-  return { suppressMs, groupBy };
+  return { suppressMs, groupBy, requiresLists };
 }
 
 /** The `vigil:` extension of a single rule (errors are reported by the loader). */

@@ -1,6 +1,6 @@
 import type { Alert, Event } from '../event/types.js';
 import type { Detector } from '../pipeline/detect.js';
-import { EventView, matches, type CompiledRule } from './compile.js';
+import { EventView, matches, type CompiledRule, type IndexKey } from './compile.js';
 import { alertToEvent } from './correlation-alert.js';
 import {
   CorrelationEngine,
@@ -8,7 +8,7 @@ import {
   type CorrelationMemory,
 } from './correlation-engine.js';
 import { ruleExtension, type CompiledCorrelation } from './correlation.js';
-import type { MappingEntry } from './mapping.js';
+import { readPath, type MappingEntry } from './mapping.js';
 
 /*
  * The Sigma detector. Rules are grouped by logsource entry (the entry's
@@ -37,12 +37,55 @@ export const GROUP_FIELDS = [
 
 const MAX_MESSAGE = 512;
 
+/** The rules filed under one indexed value; `id` names the bucket in a plan's merge cache. */
+interface Bucket {
+  readonly id: number;
+  readonly rules: CompiledRule[];
+}
+
 interface Group {
   readonly entry: MappingEntry;
   /** path → lower-case value → rules. */
-  readonly index: Map<string, Map<string, CompiledRule[]>>;
+  readonly index: Map<string, Map<string, Bucket>>;
   readonly unindexed: CompiledRule[];
 }
+
+/**
+ * What the groups whose logsource applies to an event amount to: their
+ * unindexed rules merged in load order and their indexes. Events of one kind
+ * (same program, category, decoder, ...) share one plan, so the logsource
+ * predicates run once per kind, not once per event.
+ */
+interface Plan {
+  readonly unindexed: readonly CompiledRule[];
+  readonly index: readonly (readonly [path: string, byValue: Map<string, Bucket>])[];
+  /**
+   * Candidate lists by the buckets an event hit (their ids): the unindexed
+   * rules and theirs, merged in load order once per combination seen.
+   */
+  readonly merged: Map<string, readonly CompiledRule[]>;
+}
+
+/** Merged candidate lists kept per plan (combinations of hit buckets). */
+const MAX_MERGED = 256;
+
+/**
+ * The plan cache: a trie over the values of the paths the logsource
+ * predicates read, one level per path. A value is its own text; absent, null
+ * and [] (which predicates cannot tell apart) share `absent`; a one-element
+ * list is its element (as predicates see it); longer lists go by their JSON.
+ * Telling apart more than the predicates do (case, numbers from their text)
+ * only costs an extra plan, never a wrong one.
+ */
+interface PlanNode {
+  readonly next: Map<string, PlanNode>;
+  absent?: PlanNode;
+  lists?: Map<string, PlanNode>;
+  plan?: Plan;
+}
+
+/** Plans kept per detector; past it the cache starts over (a flood of distinct programs). */
+const MAX_PLANS = 1024;
 
 export interface SigmaDetectorOptions extends CorrelationEngineOptions {
   /** Use the literal index (default true); false tests every rule of the logsource. */
@@ -85,6 +128,20 @@ export class SigmaDetector implements Detector {
   readonly name = 'sigma';
   private readonly groups: Group[] = [];
   private readonly order = new Map<CompiledRule, number>();
+  /** Readers of the paths every logsource predicate reads, when all of them say (else no plan cache). */
+  private readonly planPaths: readonly ((event: Event) => unknown)[] | undefined;
+  private plans: PlanNode = { next: new Map() };
+  private planCount = 0;
+  /** Epoch ms of the hour `lastHour` names (`2026-11-01T10`), for `timeOf`. */
+  private lastHour = '';
+  private lastHourMs = NaN;
+  /** Buckets the current event hit (reused: `candidatesOf` runs once per event at a time). */
+  private readonly hits: Bucket[] = [];
+  /** One view per alert-chaining depth, reused from event to event. */
+  private readonly views: EventView[] = [];
+  /** `Date.parse` of the last timestamp seen: consecutive events mostly share it. */
+  private lastStamp = '';
+  private lastMs = NaN;
   readonly correlations: readonly CompiledCorrelation[];
   private readonly engine: CorrelationEngine | undefined;
   private readonly alertRules: CompiledRule[];
@@ -113,6 +170,8 @@ export class SigmaDetector implements Detector {
     }
     const useIndex = opts.index ?? true;
     const byEntry = new Map<string, Group>();
+    const pick = indexKeys(rules);
+    let buckets = 0;
     rules.forEach((r, i) => {
       this.order.set(r, i);
       let g = byEntry.get(r.entry.id);
@@ -121,46 +180,149 @@ export class SigmaDetector implements Detector {
         byEntry.set(r.entry.id, g);
         this.groups.push(g);
       }
-      const req = useIndex ? r.requirement : undefined;
-      if (!req) {
+      const key = useIndex ? pick(r) : undefined;
+      if (!key) {
         g.unindexed.push(r);
         return;
       }
-      let byValue = g.index.get(req.path);
-      if (!byValue) {
-        byValue = new Map();
-        g.index.set(req.path, byValue);
-      }
-      for (const v of req.values) {
-        const list = byValue.get(v);
-        if (list) list.push(r);
-        else byValue.set(v, [r]);
+      for (const req of key) {
+        let byValue = g.index.get(req.path);
+        if (!byValue) {
+          byValue = new Map();
+          g.index.set(req.path, byValue);
+        }
+        for (const v of req.values) {
+          const b = byValue.get(v);
+          if (!b) byValue.set(v, { id: buckets++, rules: [r] });
+          else if (b.rules[b.rules.length - 1] !== r) b.rules.push(r);
+        }
       }
     });
+    const reads = this.groups.map((g) => g.entry.reads);
+    this.planPaths = reads.every((x) => x !== undefined)
+      ? [...new Set(reads.flat() as string[])].map(reader)
+      : undefined;
   }
 
   /** The rules an event could match, in load order: applicable logsource and index hit. */
   candidates(event: Event, view: EventView = new EventView(event)): CompiledRule[] {
-    const out: CompiledRule[] = [];
-    for (const g of this.groups) {
-      if (!g.entry.applies(event)) continue;
-      if (g.index.size === 0) {
-        out.push(...g.unindexed);
-        continue;
-      }
-      const found = new Set<CompiledRule>(g.unindexed);
-      for (const [path, byValue] of g.index) {
-        for (const v of view.lowered(path)) {
-          const hit = byValue.get(v);
-          if (hit) for (const r of hit) found.add(r);
+    return [...this.candidatesOf(event, view)];
+  }
+
+  /** `candidates` without the copy: a list the plan keeps (do not change it). */
+  private candidatesOf(event: Event, view: EventView): readonly CompiledRule[] {
+    const plan = this.planFor(event);
+    const hits = this.hits;
+    hits.length = 0;
+    let key = '';
+    for (const [path, byValue] of plan.index) {
+      for (const x of view.values(path)) {
+        // Index values are lower-case, as field values mostly are already.
+        const v = typeof x === 'string' ? x : String(x);
+        const b = byValue.get(v) ?? byValue.get(v.toLowerCase());
+        if (b) {
+          hits.push(b);
+          key += `${b.id},`;
         }
       }
-      out.push(...found);
     }
-    if (this.groups.length > 1 || out.length > 1) {
-      out.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    if (hits.length === 0) return plan.unindexed;
+    const known = plan.merged.get(key);
+    if (known) return known;
+    const all = [...plan.unindexed];
+    for (const b of hits) for (const r of b.rules) all.push(r);
+    const order = this.order;
+    all.sort((a, b) => order.get(a)! - order.get(b)!);
+    // A list field may hit one rule through several of its values.
+    let n = 1;
+    for (let i = 1; i < all.length; i++) if (all[i] !== all[n - 1]) all[n++] = all[i]!;
+    all.length = n;
+    if (plan.merged.size < MAX_MERGED) plan.merged.set(key, all);
+    return all;
+  }
+
+  private planFor(event: Event): Plan {
+    const paths = this.planPaths;
+    if (!paths) return this.buildPlan(event);
+    let node = this.plans;
+    for (const read of paths) {
+      const x = read(event);
+      let next: PlanNode | undefined;
+      if (x === undefined || x === null || (Array.isArray(x) && x.length === 0)) {
+        next = node.absent ??= { next: new Map() };
+      } else if (Array.isArray(x) && x.length > 1) {
+        const k = JSON.stringify(x.map(String));
+        const lists = (node.lists ??= new Map());
+        next = lists.get(k);
+        if (!next) lists.set(k, (next = { next: new Map() }));
+      } else {
+        const v: unknown = Array.isArray(x) ? x[0] : x;
+        // Predicates read any object as "[object object]": one key for all.
+        const k =
+          typeof v === 'string'
+            ? v
+            : v !== null && typeof v === 'object'
+              ? '\u0000object'
+              : String(v);
+        next = node.next.get(k);
+        if (!next) node.next.set(k, (next = { next: new Map() }));
+      }
+      node = next;
     }
-    return out;
+    if (node.plan === undefined) {
+      if (++this.planCount > MAX_PLANS) {
+        this.plans = { next: new Map() };
+        this.planCount = 0;
+      }
+      node.plan = this.buildPlan(event);
+    }
+    return node.plan;
+  }
+
+  private buildPlan(event: Event): Plan {
+    const unindexed: CompiledRule[] = [];
+    const index: [string, Map<string, Bucket>][] = [];
+    for (const g of this.groups) {
+      if (!g.entry.applies(event)) continue;
+      unindexed.push(...g.unindexed);
+      for (const e of g.index) index.push(e);
+    }
+    unindexed.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    return { unindexed, index, merged: new Map() };
+  }
+
+  /**
+   * Epoch ms of an event's `@timestamp` (NaN when unparseable). Decoders
+   * write `YYYY-MM-DDTHH:MM:SS.sssZ`; within an hour already parsed, that
+   * form is read by hand (Date.parse is most of the cost otherwise).
+   */
+  private timeOf(event: Event): number {
+    const stamp = event['@timestamp'];
+    if (stamp === this.lastStamp) return this.lastMs;
+    this.lastStamp = stamp;
+    if (
+      stamp.length === 24 &&
+      stamp.charCodeAt(23) === 90 && // Z
+      this.lastHour.length === 13 &&
+      stamp.startsWith(this.lastHour) &&
+      stamp.charCodeAt(13) === 58 && // :
+      stamp.charCodeAt(16) === 58 &&
+      stamp.charCodeAt(19) === 46 // .
+    ) {
+      const mi = digits(stamp, 14, 2);
+      const se = digits(stamp, 17, 2);
+      const ms = digits(stamp, 20, 3);
+      if (mi < 60 && se < 60 && ms >= 0) {
+        this.lastMs = this.lastHourMs + mi * 60_000 + se * 1000 + ms;
+        return this.lastMs;
+      }
+    }
+    this.lastMs = Date.parse(stamp);
+    if (stamp.length === 24 && stamp.charCodeAt(13) === 58 && Number.isFinite(this.lastMs)) {
+      this.lastHour = stamp.slice(0, 13);
+      this.lastHourMs = Date.parse(`${this.lastHour}:00:00.000Z`);
+    }
+    return this.lastMs;
   }
 
   /** The rules that match the event, in load order. */
@@ -185,12 +347,15 @@ export class SigmaDetector implements Detector {
   private run(event: Event, raise: (alert: Alert) => void, depth: number): void {
     const emit = this.emitter(raise, depth);
     const engine = this.engine;
-    if (engine) engine.advance(Date.parse(event['@timestamp']), emit);
-    const view = new EventView(event);
+    const t = engine ? this.timeOf(event) : NaN;
+    if (engine) engine.advance(t, emit);
+    let view = this.views[depth];
+    if (view) view.reset(event);
+    else view = this.views[depth] = new EventView(event);
     const rules =
       event.event?.kind === 'alert'
         ? this.alertRules.filter((r) => r.entry.applies(event))
-        : this.candidates(event, view);
+        : this.candidatesOf(event, view);
     let feed: CompiledRule[] | undefined;
     for (const r of rules) {
       if (!matches(r, view)) continue;
@@ -201,7 +366,7 @@ export class SigmaDetector implements Detector {
       if (engine?.reads(r)) (feed ??= []).push(r);
     }
     // correlations after the event's own alerts
-    if (feed) for (const r of feed) engine!.onMatch(r, event, emit);
+    if (feed) for (const r of feed) engine!.onMatch(r, event, emit, t);
   }
 
   /** Single-rule `vigil.suppress`: one alert per group per window after the first. */
@@ -271,6 +436,71 @@ export class SigmaDetector implements Detector {
     }
     return out;
   }
+}
+
+/**
+ * The index key of each rule: of its keys, the one whose entries the fewest
+ * other rules share, so that rules with a common requirement
+ * (`event.action: ssh_login`) that each watch their own user or address are
+ * filed by the user or address. Ties keep the key with fewer values.
+ */
+function indexKeys(rules: readonly CompiledRule[]): (r: CompiledRule) => IndexKey | undefined {
+  const keysOf = (r: CompiledRule): readonly IndexKey[] =>
+    r.keys ?? (r.requirement ? [[r.requirement]] : []);
+  const entry = (path: string, v: string) => `${path}\u001f${v}`;
+  const load = new Map<string, number>();
+  for (const r of rules) {
+    const seen = new Set<string>();
+    for (const k of keysOf(r))
+      for (const q of k) for (const v of q.values) seen.add(entry(q.path, v));
+    for (const e of seen) load.set(e, (load.get(e) ?? 0) + 1);
+  }
+  const cost = (k: IndexKey): [number, number] => {
+    let shared = 0;
+    let values = 0;
+    for (const q of k) {
+      for (const v of q.values) shared += load.get(entry(q.path, v))!;
+      values += q.values.length;
+    }
+    return [shared, values];
+  };
+  return (r) => {
+    let best: IndexKey | undefined;
+    let bestCost: [number, number] = [Infinity, Infinity];
+    for (const k of keysOf(r)) {
+      const c = cost(k);
+      if (c[0] < bestCost[0] || (c[0] === bestCost[0] && c[1] < bestCost[1])) {
+        best = k;
+        bestCost = c;
+      }
+    }
+    return best;
+  };
+}
+
+/** `readPath` for one path, split once: the plan key reads the same few paths for every event. */
+function reader(path: string): (event: Event) => unknown {
+  if (path.includes('[]') || path === '@timestamp') return (event) => readPath(event, path);
+  const parts = path.split('.');
+  return (event) => {
+    let cur: unknown = event;
+    for (const part of parts) {
+      if (cur === null || typeof cur !== 'object') return undefined;
+      cur = (cur as Record<string, unknown>)[part];
+    }
+    return cur;
+  };
+}
+
+/** The number written in `n` decimal digits at `at`, or -1 when one is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 function str(v: unknown): string | undefined {

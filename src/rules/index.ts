@@ -85,7 +85,6 @@ export {
   dropDisabled,
   loadRulesWithOverrides,
   overridesByRule,
-  BUILTIN_PLACEHOLDERS,
   type RuleOverride,
   type AppliedOverride,
   type OverrideResult,

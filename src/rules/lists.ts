@@ -20,6 +20,16 @@ export class ListRegistry {
     this.now = opts.now ?? Date.now;
   }
 
+  /** A copy whose lists can be replaced without touching this one (rule tests). */
+  clone(): ListRegistry {
+    const c = new ListRegistry({ now: this.now });
+    for (const [k, v] of this.staticValues) c.staticValues.set(k, v);
+    for (const [k, v] of this.staticNets) c.staticNets.set(k, v);
+    c.live = new Map(this.live);
+    c.liveNets = new Map(this.liveNets);
+    return c;
+  }
+
   /** Replaces a static list (config file contents). */
   setStatic(name: string, values: Iterable<string>): void {
     const set = new Set<string>();

@@ -139,7 +139,7 @@ export function compileDocuments(
       continue;
     }
     const extErrors: RuleError[] = [];
-    parseVigilKey(
+    const ext = parseVigilKey(
       doc.custom.vigil,
       (key, why) => extErrors.push(new RuleError('schema', why, { ...loc, key })),
       { groupBy: true },
@@ -148,7 +148,12 @@ export function compileDocuments(
       errors.push(...extErrors);
       continue;
     }
-    const out = compileRule(doc, mapping, opts);
+    const defined = new Set(opts.lists?.names() ?? []);
+    const missing = (ext.requiresLists ?? []).filter((l) => !defined.has(l));
+    const out: ReturnType<typeof compileRule> =
+      missing.length > 0
+        ? { ok: false, inactive: `needs list ${missing.join(', ')} (define it under lists:)` }
+        : compileRule(doc, mapping, opts);
     if (out.ok) {
       rules.push(out.rule);
       if (doc.id !== undefined) byRef.set(doc.id, out.rule);

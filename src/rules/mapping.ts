@@ -80,6 +80,11 @@ export interface MappingEntry {
   readonly logsource: Readonly<Partial<Record<'product' | 'category' | 'service', string>>>;
   /** Does this event belong to the logsource? */
   readonly applies: (event: Event) => boolean;
+  /**
+   * The paths `applies` reads: its answer depends on their values only (the
+   * detector caches it per combination). Undefined: unknown, ask every time.
+   */
+  readonly reads?: readonly string[];
   /** Fields keywords search, any of them; undefined: message, else event.original. */
   readonly keywordFields: readonly string[] | undefined;
   resolveField(name: string): ResolvedField;
@@ -120,6 +125,11 @@ function compilePredicate(p: z.infer<typeof predicateSchema>): (e: Event) => boo
     return (e) => alts.some((t) => t(e));
   }
   return conj(p as z.infer<typeof conditionMap>);
+}
+
+function predicatePaths(p: z.infer<typeof predicateSchema>): string[] {
+  const maps = 'any' in p && Array.isArray(p.any) ? (p.any as object[]) : [p];
+  return [...new Set(maps.flatMap((m) => Object.keys(m)))];
 }
 
 /**
@@ -236,6 +246,7 @@ function buildEntry(
     description: data.description,
     logsource: data.logsource,
     applies: compilePredicate(data.events),
+    reads: predicatePaths(data.events),
     keywordFields: data.keywords,
     resolveField(name: string): ResolvedField {
       const t = own[name] ?? globalFields[name];

@@ -339,12 +339,3 @@ export function overridesByRule(
   }
   return m;
 }
-
-/**
- * Placeholders the built-in rules use, with the value that keeps them loading
- * when the config sets none (an empty list never matches). Merge the config's
- * `rules.placeholders` over these.
- */
-export const BUILTIN_PLACEHOLDERS: Readonly<Record<string, readonly string[]>> = {
-  blacklisted_hosts: [],
-};

@@ -10,6 +10,7 @@ import type { Detector } from '../pipeline/detect.js';
 import { EventView, matches, type CompiledRule } from './compile.js';
 import { SigmaDetector } from './detector.js';
 import type { RuleError } from './errors.js';
+import { ListRegistry } from './lists.js';
 import { loadRules, ruleFiles, type InactiveRule, type LoadedRules } from './loader.js';
 import { parseRuleText } from './rule.js';
 
@@ -77,6 +78,8 @@ export const ruleTestFileSchema = z.strictObject({
    * the rule set is compiled again with them for this file.
    */
   placeholders: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  /** Named lists (values or networks) for this file's tests, as `lists:` in the config. */
+  lists: z.record(z.string(), z.array(z.string())).optional(),
   tests: z.array(sampleSchema).min(1),
 });
 
@@ -143,6 +146,8 @@ export interface RuleTestOptions {
   mappingPaths?: readonly string[];
   /** Values for `%name%` placeholders (as `rules.placeholders`). */
   placeholders?: Readonly<Record<string, readonly string[]>>;
+  /** Named lists the rules read with `inlist` (as the config's `lists:`). */
+  lists?: ListRegistry;
   /**
    * Rule files or directories loaded with the tested ones so references
    * resolve (e.g. the built-in set when testing your own correlations); their
@@ -412,6 +417,17 @@ class RuleSet {
  * through a fresh detector. Correlation rules the loaded set holds as
  * inactive are reported as skipped with the reason, not failed.
  */
+/** The run's lists with a tests file's own static lists over them. */
+function fileLists(
+  base: ListRegistry | undefined,
+  own: Readonly<Record<string, readonly string[]>> | undefined,
+): ListRegistry | undefined {
+  if (!own) return base;
+  const lists = base?.clone() ?? new ListRegistry();
+  for (const [name, values] of Object.entries(own)) lists.setStatic(name, values);
+  return lists;
+}
+
 export async function runRuleTests(
   paths: readonly string[],
   opts: RuleTestOptions = {},
@@ -431,8 +447,15 @@ export async function runRuleTests(
     seen.add(abs);
     files.push(f);
   }
-  const load = (placeholders?: Readonly<Record<string, readonly string[]>>): LoadedRules =>
-    loadRules(files, { mappingPaths: opts.mappingPaths, placeholders });
+  const load = (
+    placeholders?: Readonly<Record<string, readonly string[]>>,
+    lists = opts.lists,
+  ): LoadedRules =>
+    loadRules(files, {
+      mappingPaths: opts.mappingPaths,
+      placeholders,
+      ...(lists ? { lists } : {}),
+    });
   const main = new RuleSet(opts.loaded ?? load(opts.placeholders));
   const withPlaceholders = new Map<string, RuleSet>();
 
@@ -453,14 +476,14 @@ export async function runRuleTests(
       continue;
     }
     let set = main;
-    if (spec.placeholders) {
+    if (spec.placeholders || spec.lists) {
       const merged: Record<string, readonly string[]> = { ...opts.placeholders };
-      for (const [k, v] of Object.entries(spec.placeholders))
+      for (const [k, v] of Object.entries(spec.placeholders ?? {}))
         merged[k] = Array.isArray(v) ? v : [v];
-      const key = JSON.stringify(merged);
+      const key = JSON.stringify([merged, spec.lists ?? {}]);
       let s = withPlaceholders.get(key);
       if (!s) {
-        s = new RuleSet(load(merged));
+        s = new RuleSet(load(merged, fileLists(opts.lists, spec.lists)));
         withPlaceholders.set(key, s);
       }
       set = s;

@@ -61,6 +61,52 @@ const MIGRATIONS: ReadonlyArray<{ name: string; sql: string }> = [
       CREATE INDEX list_entries_expires ON list_entries(expires) WHERE expires IS NOT NULL;
     `,
   },
+  {
+    // The file integrity baseline: one row per file, keyed by the raw path
+    // bytes (names need not be UTF-8), with its recorded state, the keyed MAC
+    // the signed seal sums over, and every reported or accepted change.
+    name: '0003_fim',
+    sql: `
+      CREATE TABLE fim_entries (
+        path BLOB PRIMARY KEY,
+        dir BLOB NOT NULL,
+        state TEXT NOT NULL,
+        mac BLOB NOT NULL,
+        updated INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX fim_entries_dir ON fim_entries(dir);
+      CREATE TABLE fim_history (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        path BLOB NOT NULL,
+        change TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        old TEXT,
+        new TEXT
+      );
+      CREATE INDEX fim_history_path ON fim_history(path, id);
+      CREATE TABLE fim_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Learned time-of-week baselines: one row per (host, metric), the slot
+    // arrays packed in a blob (src/anomaly/persist.ts).
+    name: '0004_anomaly',
+    sql: `
+      CREATE TABLE anomaly_metrics (
+        key TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        updated INTEGER NOT NULL,
+        state BLOB NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX anomaly_metrics_metric ON anomaly_metrics(metric);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -197,11 +197,15 @@ test('config schema prints a JSON Schema that rejects unknown keys', () => {
   assert.equal(schema.type, 'object');
   assert.equal(schema.additionalProperties, false);
   assert.deepEqual(Object.keys(schema.properties).sort(), [
+    'anomaly',
     'data_dir',
     'decoders',
+    'fim',
     'host',
     'limits',
     'lists',
+    'metrics',
+    'processes',
     'rules',
     'sources',
     'store',

@@ -249,3 +249,113 @@ test(
     );
   },
 );
+
+test('config overrides tune shipped rules; rules list shows each with its provenance', (t) => {
+  const dir = tmpDir(t);
+  const config = path.join(dir, 'vigil.yml');
+  fs.writeFileSync(
+    config,
+    [
+      `data_dir: ${path.join(dir, 'data')}`,
+      'rules:',
+      '  overrides:',
+      '    - { id: ssh_invalid_user, disabled: true }',
+      '    - { id: ssh_root_login, level: critical }',
+      '    - { id: bruteforce_source_ip, condition: { gt: 20 }, timespan: 10m }',
+      '',
+    ].join('\n'),
+  );
+  const list = vigil(['rules', 'list', '--json', '--config', config]);
+  assert.equal(list.status, 0, list.stderr);
+  const rows = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const byTitle = (re: RegExp) => rows.find((r) => re.test(String(r.title)))!;
+  const invalid = byTitle(/invalid user/i);
+  assert.equal(invalid.status, 'inactive');
+  assert.match(String(invalid.why), new RegExp(`disabled by ${config}: rules.overrides\\[0\\]`));
+  const root = byTitle(/^Root login over SSH/);
+  assert.equal(root.level, 'critical');
+  assert.deepEqual(root.overrides, [
+    { what: 'level: critical (was high)', from: `${config}: rules.overrides[1]` },
+  ]);
+  const brute = byTitle(/^Brute force from one address/);
+  assert.deepEqual(
+    (brute.overrides as Array<{ what: string }>).map((o) => o.what),
+    ['timespan: 10m (was 5m)', 'condition: gt 20 (was gt 5)'],
+  );
+
+  const text = vigil(['rules', 'list', '--config', config]);
+  assert.match(text.stdout, /override: level: critical \(was high\)/);
+  assert.match(text.stdout, /4 overrides/);
+
+  const bad = path.join(dir, 'bad.yml');
+  fs.writeFileSync(bad, 'rules:\n  overrides:\n    - { id: x, level: severe }\n');
+  const res = vigil(['config', 'check', '--config', bad]);
+  assert.equal(res.status, 2);
+  assert.match(res.stderr, /rules\.overrides\.0\.level|rules\.overrides\[0\]\.level/);
+});
+
+test('rules test runs rule samples: exit 0 when all pass, 1 naming the failing sample', (t) => {
+  const { rules, config } = setup(t);
+  const ok = vigil(['rules', 'test', '--config', config]);
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /passed, 0 failed/);
+
+  fs.writeFileSync(
+    path.join(rules, 'root.tests.yml'),
+    [
+      'tests:',
+      '  - name: root fails',
+      '    lines:',
+      "      - 'Mar 15 10:00:01 web1 sshd[1234]: Failed password for root from 203.0.113.5 port 4242 ssh2'",
+      '    expect: { alerts: 1 }',
+      '  - name: alice is not root',
+      '    lines:',
+      "      - 'Mar 15 10:00:01 web1 sshd[1234]: Failed password for alice from 203.0.113.5 port 4242 ssh2'",
+      '    expect: { alerts: 1 }',
+      '',
+    ].join('\n'),
+  );
+  const res = vigil(['rules', 'test', rules, '--config', config]);
+  assert.equal(res.status, 1, res.stdout + res.stderr);
+  assert.match(res.stdout, /FAIL .*alice is not root/);
+  assert.match(res.stdout, /2 tests in 1 file: 1 passed, 1 failed/);
+});
+
+test(
+  'vigil status reports the memory of each correlation while vigil runs',
+  { timeout: 60_000 },
+  async (t) => {
+    const { dir, log } = setup(t);
+    const config = path.join(dir, 'vigil.yml');
+    fs.writeFileSync(
+      config,
+      `data_dir: ${path.join(dir, 'data')}\ntimezone: UTC\nsources:\n  - type: file\n    paths: [${log}]\n    start_at: beginning\n    poll_interval: 50ms\nstore:\n  batch: { interval: 50ms }\n`,
+    );
+    const child = vigilSpawn(['start', '--config', config]);
+    t.after(() => child.kill('SIGKILL'));
+    type Status = { run?: { counters: Record<string, Record<string, number>> } };
+    const memory = () => {
+      const res = vigil(['status', '--json', '--config', config]);
+      if (res.status !== 0) return undefined;
+      const counters = (JSON.parse(res.stdout) as Status).run?.counters ?? {};
+      return Object.entries(counters).filter(([scope]) => scope.startsWith('correlation:'));
+    };
+    // Three failures from three addresses: the per-address correlation holds three groups.
+    await waitFor(
+      'correlation gauges saved',
+      () => memory()?.some(([, g]) => g.groups === 3 && g.approx_bytes! > 256) ?? false,
+      30_000,
+    );
+    for (const [, g] of memory()!) {
+      for (const k of ['groups', 'entries', 'approx_bytes', 'fired', 'evicted'])
+        assert.equal(typeof g[k], 'number', k);
+    }
+    const text = vigil(['status', '--config', config]).stdout;
+    assert.match(text, /correlation:.*groups=?\s*\d/);
+    child.kill('SIGTERM');
+    assert.equal((await exited(child)).code, 0, child.output());
+  },
+);

@@ -43,7 +43,7 @@ describe('damaged input never throws and is counted', () => {
     );
     assert.ok(text.startsWith(e!.event.original!));
     assert.deepStrictEqual(pick(e!, ['vigil.decoder', 'vigil.error', 'user.name', 'source.ip']), {
-      'vigil.decoder': 'sshd-failed',
+      'vigil.decoder': 'sshd-failed-partial',
       'vigil.error': 'record exceeds 121 bytes; cut',
       'user.name': 'root',
       'source.ip': '192.0.2.1',

@@ -3,21 +3,22 @@ import { describe, it } from 'node:test';
 import { COMMON, decode, pick } from './helpers.js';
 
 describe('pam decoders', () => {
-  it('auth failure inside sshd (pam_unix(sshd:auth) prefix)', () => {
+  it('auth failure inside sshd (pam_unix(sshd:auth) prefix) is a step', () => {
     // loghub OpenSSH/OpenSSH_2k.log
     const e = decode(
       'Dec 10 06:55:46 LabSZ sshd[24200]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=173.234.31.186 ',
     );
-    assert.deepStrictEqual(pick(e, [...COMMON, 'user.terminal']), {
-      'vigil.decoder': 'pam-auth-failure',
+    assert.deepStrictEqual(pick(e, [...COMMON, 'user.terminal', 'labels.auth_step']), {
+      'vigil.decoder': 'sshd-pam-module-failure',
       'event.category': ['authentication'],
-      'event.type': ['start'],
+      'event.type': ['info'],
       'event.action': 'pam_auth_failure',
       'event.outcome': 'failure',
       'source.ip': '173.234.31.186',
       'process.name': 'sshd',
       'process.pid': 24200,
       'user.terminal': 'ssh',
+      'labels.auth_step': 'pam_module',
     });
   });
 

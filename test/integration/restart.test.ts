@@ -40,6 +40,9 @@ test(
         `    paths: [${log}]`,
         '    start_at: beginning',
         '    poll_interval: 50ms',
+        // Every stored event is counted below: no process or metric events.
+        'processes: { enabled: false }',
+        'metrics: { enabled: false }',
         'store:',
         '  batch: { size: 500, interval: 50ms }',
         '',

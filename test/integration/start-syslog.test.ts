@@ -31,6 +31,9 @@ test(
         '    id: net',
         `    udp: 127.0.0.1:${port}`,
         `    tcp: 127.0.0.1:${port}`,
+        // The searches below count full-text hits: the process monitor would
+        // store their own command lines (`search --count COMMAND`) too.
+        'processes: { enabled: false }',
         'store:',
         '  batch: { interval: 50ms }',
         '',

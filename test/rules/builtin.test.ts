@@ -7,7 +7,7 @@ import { createDecoderStage } from '../../src/decoders/index.js';
 import { Counters } from '../../src/event/counters.js';
 import { parseTimeZone } from '../../src/event/timezone.js';
 import { loadRules } from '../../src/rules/loader.js';
-import { BUILTIN_PLACEHOLDERS } from '../../src/rules/overrides.js';
+import { ListRegistry } from '../../src/rules/lists.js';
 import { parseRuleText } from '../../src/rules/rule.js';
 import {
   DEFAULT_RECEIVED,
@@ -22,22 +22,30 @@ import { ruleFiles } from '../../src/rules/loader.js';
 const BUILTIN = fileURLToPath(new URL('../../rules/builtin', import.meta.url));
 
 describe('built-in ruleset', () => {
-  const loaded = loadRules([BUILTIN], { placeholders: BUILTIN_PLACEHOLDERS });
+  const loaded = loadRules([BUILTIN]);
 
-  test('loads with no errors and nothing inactive', () => {
+  test('loads with no errors; only the rule that needs an undefined list is inactive', () => {
     assert.deepEqual(
       loaded.errors.map((e) => e.message),
       [],
     );
-    assert.deepEqual(loaded.inactive, []);
+    assert.deepEqual(
+      loaded.inactive.map((r) => `${r.title}: ${r.reason}`),
+      [
+        'Login from outside the expected networks: needs list login_networks (define it under lists:)',
+      ],
+    );
     assert.ok(loaded.rules.length >= 25, `${loaded.rules.length} rules`);
     assert.ok(loaded.correlations.length >= 8, `${loaded.correlations.length} correlations`);
   });
 
-  test('without the placeholder defaults only the blacklist rule fails, naming the placeholder', () => {
-    const bare = loadRules([BUILTIN]);
-    assert.equal(bare.errors.length, 1);
-    assert.match(bare.errors[0]!.message, /blacklisted_hosts/);
+  test('defining login_networks activates the rule that needs it', () => {
+    const lists = new ListRegistry();
+    lists.setStatic('login_networks', ['10.0.0.0/8']);
+    const withList = loadRules([BUILTIN], { lists });
+    assert.deepEqual(withList.errors, []);
+    assert.deepEqual(withList.inactive, []);
+    assert.equal(withList.rules.length, loaded.rules.length + 1);
   });
 
   test('every rule: uuid id, name, author vigil, level, ATT&CK tags, date, description', () => {
@@ -112,7 +120,7 @@ describe('built-in ruleset', () => {
   });
 
   test('vigil rules test: every sample passes (correlations included)', async () => {
-    const report = await runRuleTests([BUILTIN], { placeholders: BUILTIN_PLACEHOLDERS });
+    const report = await runRuleTests([BUILTIN]);
     assert.deepEqual(report.fileErrors, []);
     const failed = report.results.filter((r) => r.status !== 'pass');
     assert.deepEqual(failed, [], formatRuleTestReport(report));
@@ -123,7 +131,6 @@ describe('built-in ruleset', () => {
   test('correlation tests alone resolve their base rules through the context', async () => {
     const report = await runRuleTests([`${BUILTIN}/correlation`], {
       context: [BUILTIN],
-      placeholders: BUILTIN_PLACEHOLDERS,
     });
     assert.equal(report.totals.failed, 0, formatRuleTestReport(report));
     assert.ok(report.totals.passed >= 20);

@@ -811,6 +811,22 @@ detection:
     assert.equal(chained.severity, 15);
   });
 
+  test('logsource product vigil, category alert: a rule that reads only alerts', () => {
+    const l = load(`${BASE}---
+title: Root logins, as alerts
+id: root-alerts
+logsource: {product: vigil, category: alert}
+detection:
+  sel: {rule.id: ssh-ok}
+  condition: sel
+`);
+    const det = new SigmaDetector(l.rules);
+    const ids = run(det, [ok('10:00:00', '203.0.113.5'), fail('10:00:01', '203.0.113.5')]).map(
+      (a) => a.rule.id,
+    );
+    assert.deepEqual(ids, ['ssh-ok', 'root-alerts', 'ssh-fail']);
+  });
+
   test('a rule matching every alert stops at the chain depth limit', () => {
     const l = load(`${BASE}---
 title: Any alert
@@ -946,7 +962,7 @@ detection: {s: {x: 1}, condition: s}
       c.errors.map((e) => e.message),
       [
         'c.yml: rule bad "Bad": vigil.suppress: must be a timespan like 10m, got "soon"',
-        'c.yml: rule bad "Bad": vigil.foo: is not a vigil key (known: suppress, group-by)',
+        'c.yml: rule bad "Bad": vigil.foo: is not a vigil key (known: suppress, group-by, requires-lists)',
       ],
     );
   });

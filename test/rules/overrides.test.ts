@@ -6,7 +6,6 @@ import { SigmaDetector } from '../../src/rules/detector.js';
 import { parseRuleFiles, ruleFiles } from '../../src/rules/loader.js';
 import {
   applyOverrides,
-  BUILTIN_PLACEHOLDERS,
   loadRulesWithOverrides,
   overridesByRule,
   ruleOverrideSchema,
@@ -18,7 +17,6 @@ const CONFIG = '/etc/vigil/vigil.yml';
 
 function load(overrides: unknown[]) {
   return loadRulesWithOverrides([BUILTIN], {
-    placeholders: BUILTIN_PLACEHOLDERS,
     overrides,
     overridesSource: CONFIG,
   });
@@ -105,7 +103,7 @@ describe('overrides on the built-in set', () => {
   test('level: the alert carries the new level and severity; provenance says was', () => {
     const l = load([{ id: 'ssh_root_login', level: 'critical' }]);
     const [a] = alerts(l, [ROOT_FROM('203.0.113.5')]).filter(
-      (x) => x.rule.title === 'Root login over SSH',
+      (x) => x.rule.title === 'Root login over SSH from a host not allowed to',
     );
     assert.equal(a?.rule.level, 'critical');
     assert.equal(a?.severity, 15);
@@ -128,10 +126,10 @@ describe('overrides on the built-in set', () => {
     const titles = (ip: string) =>
       alerts(l, [ROOT_FROM(ip)])
         .map((a) => a.rule.title)
-        .filter((t) => t === 'Root login over SSH');
+        .filter((t) => t === 'Root login over SSH from a host not allowed to');
     assert.deepEqual(titles('10.1.2.3'), []);
     assert.deepEqual(titles('192.0.2.1'), []);
-    assert.deepEqual(titles('203.0.113.5'), ['Root login over SSH']);
+    assert.deepEqual(titles('203.0.113.5'), ['Root login over SSH from a host not allowed to']);
     assert.equal(l.applied[0]!.what, 'filters: 2 exceptions added');
   });
 

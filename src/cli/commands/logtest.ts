@@ -62,10 +62,13 @@ function show(events: Event[], json: boolean | undefined): void {
  * the event, like wazuh-logtest. Exit 1 when a line decoded with an error.
  */
 export async function logtest(line: string | undefined, opts: LogtestOptions): Promise<number> {
-  const { config } = loadFromOptions(opts);
+  const { config, file: configFile } = loadFromOptions(opts);
   const counters = new Counters();
   const decoder = buildDecoder(config, counters);
-  const detection = loadDetection(config, { lists: await loadLists(config, undefined) });
+  const detection = loadDetection(config, {
+    lists: await loadLists(config, undefined),
+    configFile,
+  });
   for (const e of detection.loaded.errors)
     process.stderr.write(`vigil: rule error: ${e.message}\n`);
   let errors = 0;

@@ -49,7 +49,7 @@ function bump(map: Record<string, number>, key: string): void {
  * (--errors), not fatal. Exit 1 when any alert was raised.
  */
 export async function scan(files: string[], opts: ScanOptions): Promise<number> {
-  const { config } = loadFromOptions(opts);
+  const { config, file: configFile } = loadFromOptions(opts);
   const counters = new Counters();
   const decoder = buildDecoder(config, counters);
   const summary: Summary = {
@@ -84,7 +84,10 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
   };
   let detectors: Detector[] = [];
   if (opts.rules !== false) {
-    const detection = loadDetection(config, { lists: await loadLists(config, undefined) });
+    const detection = loadDetection(config, {
+      lists: await loadLists(config, undefined),
+      configFile,
+    });
     if (!opts.json) reportRules(detection);
     detectors = [detection.detector];
   }

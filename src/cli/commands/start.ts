@@ -71,7 +71,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
   }
 
   const lists = await loadLists(config, store);
-  const detection = loadDetection(config, { lists });
+  const detection = loadDetection(config, { lists, configFile: loaded.file });
   reportRules(detection);
   const sigma = new SwappableDetector(detection.detector);
   const alertLogPath =
@@ -88,12 +88,14 @@ export async function start(opts: GlobalOptions): Promise<number> {
   if (alertLogPath) say(`alert log ${alertLogPath}`);
 
   const subscribers: Array<(events: Event[]) => void> = [];
+  const alertSubscribers: Array<(alerts: Alert[]) => void> = [];
   const monitors = createMonitors({
     config,
     store,
     counters,
     notice: (m) => say(m),
     subscribe: (fn) => subscribers.push(fn),
+    subscribeAlerts: (fn) => alertSubscribers.push(fn),
   });
   const pipeline = new Pipeline({
     decoder,
@@ -102,13 +104,20 @@ export async function start(opts: GlobalOptions): Promise<number> {
     counters,
     batchSize: config.store.batch.size,
     batchInterval: config.store.batch.interval,
-    onAlerts: (alerts) => alertLog?.write(alerts),
+    onAlerts: (alerts) => {
+      alertLog?.write(alerts);
+      for (const fn of alertSubscribers) fn(alerts);
+    },
     ...(subscribers.length > 0
       ? { onEvents: (events: Event[]) => subscribers.forEach((fn) => fn(events)) }
       : {}),
   });
   const reloader = new RuleReloader(detection.paths, () => {
-    const next = loadDetection(config, { paths: detection.paths, lists });
+    const next = loadDetection(config, {
+      paths: detection.paths,
+      lists,
+      configFile: loaded.file,
+    });
     if (next.loaded.errors.length > 0) {
       for (const e of next.loaded.errors) say(`rule error: ${e.message}`);
       say(

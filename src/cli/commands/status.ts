@@ -2,7 +2,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT } from '../../errors.js';
 import { formatBytes, table } from '../format.js';
-import { loadFromOptions, openExistingStore, printJson, type GlobalOptions } from '../context.js';
+import { AnomalyStateStore } from '../../anomaly/persist.js';
+import {
+  loadFromOptions,
+  openExistingStore,
+  printJson,
+  storePath,
+  type GlobalOptions,
+} from '../context.js';
+
+/** Learned anomaly baselines in the store: how many, and their state size. */
+function anomalyState(file: string): { metrics: number; bytes: number } {
+  const store = new AnomalyStateStore(file);
+  try {
+    const rows = store.rows();
+    return { metrics: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
+  } finally {
+    store.close();
+  }
+}
 
 export const PID_FILE = 'vigil.pid';
 
@@ -29,8 +47,15 @@ export async function status(opts: GlobalOptions): Promise<number> {
       pid = undefined;
     }
     const alive = pid !== undefined && Number.isInteger(pid) && running(pid);
+    const anomaly = anomalyState(storePath(loaded));
     if (opts.json) {
-      printJson({ running: alive, pid: alive ? pid : null, store: info, run: run ?? null });
+      printJson({
+        running: alive,
+        pid: alive ? pid : null,
+        store: info,
+        run: run ?? null,
+        anomaly,
+      });
       return EXIT.OK;
     }
     const out: string[] = [];
@@ -51,6 +76,10 @@ export async function status(opts: GlobalOptions): Promise<number> {
         );
       }
     }
+    out.push(
+      `anomaly baselines: ${anomaly.metrics} metrics, state ${formatBytes(anomaly.bytes)}` +
+        (anomaly.metrics > 0 ? ` (${formatBytes(anomaly.bytes / anomaly.metrics)} each)` : ''),
+    );
     out.push('store:');
     out.push(
       table(

@@ -1,0 +1,327 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { sameStatKey, stateOf, type FileState } from './attributes.js';
+import type { BaselineRow, Baseline } from './baseline.js';
+import type { HashPool } from './hash-pool.js';
+import { display, fromBytes, joinPath, nameOf, toBytes, type FsPath } from './paths.js';
+import type { Policy, PolicyRule } from './policy.js';
+import { readXattrs } from './xattrs.js';
+
+/**
+ * One path seen by a walk: its stored entry (`old`) and what it is now
+ * (`cur`). Neither present never happens; `old` alone means it is gone.
+ */
+export interface WalkItem {
+  path: FsPath;
+  bytes: Buffer;
+  dir: Buffer;
+  rule: PolicyRule;
+  old?: BaselineRow;
+  cur?: FileState;
+  /** `cur` as stored and its MAC, when a hash thread built them (an init). */
+  encoded?: { text: string; mac: Buffer };
+}
+
+export interface WalkOptions {
+  policy: Policy;
+  /** Where to start, each with its rule (a policy root or a path inside one). */
+  starts: Array<{ path: string; rule: PolicyRule }>;
+  /** Compared against; absent for an init. */
+  baseline?: Baseline;
+  pool: HashPool;
+  /** Hash every file even when inode, size, mtime and ctime are unchanged. */
+  full: boolean;
+  onItem(item: WalkItem): void;
+  /** A directory that could not be listed: its entries are neither compared nor reported gone. */
+  onError?(path: string, message: string): void;
+  signal?: AbortSignal;
+}
+
+// Files handed to the hash pool and not yet back: bounds memory on any tree.
+const MAX_PENDING = 2048;
+// Visits between yields to the event loop, so a long unchanged walk inside
+// `vigil start` does not starve the pipeline.
+const YIELD_EVERY = 1024;
+const HASH_YIELD_EVERY = 32;
+
+export interface WalkStats {
+  visited: number;
+  hashed: number;
+  bytesHashed: number;
+  errors: number;
+}
+
+/** Walks the starts depth-first, in name order, comparing as it goes. */
+export async function walk(opts: WalkOptions): Promise<WalkStats> {
+  const stats: WalkStats = { visited: 0, hashed: 0, bytesHashed: 0, errors: 0 };
+  const pending = new Set<Promise<void>>();
+  const algorithm = opts.pool.algorithm;
+  // dev:ino of the directories on the current path, when links are followed.
+  const stack = new Set<string>();
+
+  const emit = (item: WalkItem): void => {
+    if (item.cur?.error !== undefined) stats.errors++;
+    opts.onItem(item);
+  };
+
+  const gone = (row: BaselineRow, rule: PolicyRule): void => {
+    emit({ path: fromBytes(row.path), bytes: row.path, dir: dirOf(row.path), rule, old: row });
+    if (row.state.type === 'dir' && opts.baseline) {
+      for (const below of opts.baseline.below(row.path)) {
+        emit({
+          path: fromBytes(below.path),
+          bytes: below.path,
+          dir: dirOf(below.path),
+          rule,
+          old: below,
+        });
+      }
+    }
+  };
+
+  const statOf = (
+    p: FsPath,
+    follow: boolean,
+  ): { st?: fs.BigIntStats; error?: string; gone?: boolean } => {
+    try {
+      return { st: follow ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      if (follow && code === 'ENOENT') {
+        // A dangling symlink: recorded as the link it is.
+        try {
+          return { st: fs.lstatSync(p, { bigint: true }), error: 'ENOENT (dangling symlink)' };
+        } catch {
+          return { gone: true };
+        }
+      }
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { gone: true };
+      return { error: code };
+    }
+  };
+
+  /**
+   * An init's regular file (the listing says so): the hash thread's fstat
+   * is all the state needed, so the walk spends no lstat on it. Only a file
+   * that cannot be opened is stat'ed here, to record what it is.
+   */
+  const hashOnly = async (
+    p: FsPath,
+    bytes: Buffer,
+    dir: Buffer,
+    rule: PolicyRule,
+  ): Promise<void> => {
+    stats.hashed++;
+    const job = opts.pool.hash(p, false, 0).then((r) => {
+      let cur = r.state;
+      if (!cur) {
+        const { st, error, gone: vanished } = statOf(p, false);
+        if (vanished) return;
+        cur = st ? stateOf(st) : unreadable(error!);
+      }
+      if (r.error !== undefined) {
+        cur.error = r.error;
+        delete cur.hash;
+      }
+      stats.bytesHashed += cur.size;
+      const item: WalkItem = { path: p, bytes, dir, rule, cur };
+      if (r.text && r.mac && cur === r.state)
+        item.encoded = { text: r.text, mac: Buffer.from(r.mac) };
+      emit(item);
+    });
+    pending.add(job);
+    void job.finally(() => pending.delete(job));
+    if (stats.hashed % HASH_YIELD_EVERY === 0) await yieldToLoop();
+    await opts.pool.below(MAX_PENDING);
+  };
+
+  const visit = async (
+    p: FsPath,
+    bytes: Buffer,
+    dir: Buffer,
+    depth: number,
+    rel: string,
+    rule: PolicyRule,
+    old: BaselineRow | undefined,
+    regular = false,
+  ): Promise<void> => {
+    if (opts.signal?.aborted) return;
+    if (++stats.visited % YIELD_EVERY === 0) await yieldToLoop();
+    if (
+      regular &&
+      !opts.baseline &&
+      !rule.followSymlinks &&
+      rule.attributes.has('hash') &&
+      !rule.attributes.has('xattrs')
+    ) {
+      await hashOnly(p, bytes, dir, rule);
+      return;
+    }
+    const { st, error, gone: vanished } = statOf(p, rule.followSymlinks);
+    if (vanished) {
+      if (old) gone(old, rule);
+      return;
+    }
+    if (!st) {
+      emit({ path: p, bytes, dir, rule, ...(old ? { old } : {}), cur: unreadable(error!) });
+      return;
+    }
+    const cur = stateOf(st);
+    if (error) cur.error = error;
+    if (cur.type === 'symlink') {
+      try {
+        cur.target = display(fs.readlinkSync(p, { encoding: 'buffer' }));
+      } catch (err) {
+        cur.error = (err as NodeJS.ErrnoException).code ?? String(err);
+      }
+    }
+    if (rule.attributes.has('xattrs')) {
+      const x = readXattrs(p);
+      if ('xattrs' in x) cur.xattrs = x.xattrs;
+      else cur.error = x.error;
+    }
+    const item: WalkItem = { path: p, bytes, dir, rule, ...(old ? { old } : {}), cur };
+    if (cur.type === 'file' && rule.attributes.has('hash')) {
+      const prev = old?.state;
+      if (
+        !opts.full &&
+        prev?.type === 'file' &&
+        prev.error === undefined &&
+        prev.hash?.startsWith(`${algorithm}:`) &&
+        sameStatKey(prev, cur)
+      ) {
+        cur.hash = prev.hash;
+        emit(item);
+      } else {
+        stats.hashed++;
+        stats.bytesHashed += cur.size;
+        const job = opts.pool.hash(p, rule.followSymlinks, cur.size).then((r) => {
+          // The worker's own fstat is the state the hash belongs to.
+          const next: FileState = r.state ?? cur;
+          if (cur.xattrs) next.xattrs = cur.xattrs;
+          if (cur.error !== undefined) next.error = cur.error;
+          if (r.error !== undefined) {
+            next.error = r.error;
+            delete next.hash;
+          }
+          item.cur = next;
+          if (r.text && r.mac && next === r.state && !cur.xattrs && cur.error === undefined) {
+            item.encoded = { text: r.text, mac: Buffer.from(r.mac) };
+          }
+          emit(item);
+        });
+        pending.add(job);
+        void job.finally(() => pending.delete(job));
+        // Results arrive as messages, which only a real turn of the event
+        // loop delivers: without one the threads sit idle while the walk
+        // runs on in microtasks.
+        if (stats.hashed % HASH_YIELD_EVERY === 0) await yieldToLoop();
+        await opts.pool.below(MAX_PENDING);
+      }
+    } else {
+      emit(item);
+    }
+    if (cur.type !== 'dir' || depth >= rule.maxDepth) return;
+    const key = `${st.dev}:${st.ino}`;
+    if (rule.followSymlinks) {
+      if (stack.has(key)) {
+        opts.onError?.(display(p), 'symlink loop: not descended again');
+        return;
+      }
+      stack.add(key);
+    }
+    await walkDir(p, bytes, depth, rel, rule, old?.state.type === 'dir');
+    stack.delete(key);
+  };
+
+  const walkDir = async (
+    dir: FsPath,
+    dirBytes: Buffer,
+    depth: number,
+    rel: string,
+    rule: PolicyRule,
+    hadOld: boolean,
+  ): Promise<void> => {
+    let entries: fs.Dirent<Buffer>[];
+    try {
+      entries = fs.readdirSync(dir, { encoding: 'buffer', withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && hadOld && opts.baseline) {
+        // Vanished between its stat and its listing: what it held is gone.
+        for (const row of opts.baseline.below(dirBytes)) {
+          emit({
+            path: fromBytes(row.path),
+            bytes: row.path,
+            dir: dirOf(row.path),
+            rule,
+            old: row,
+          });
+        }
+        return;
+      }
+      stats.errors++;
+      opts.onError?.(display(dir), `cannot list: ${code}`);
+      return;
+    }
+    const oldChildren =
+      hadOld && opts.baseline ? opts.baseline.children(dirBytes) : new Map<string, BaselineRow>();
+    entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    for (const e of entries) {
+      if (opts.signal?.aborted) return;
+      const key = e.name.toString('latin1');
+      const oldChild = oldChildren.get(key);
+      oldChildren.delete(key);
+      const name = nameOf(e.name);
+      const shown = typeof name === 'string' ? name : display(name);
+      const childRel = rel === '' ? shown : `${rel}/${shown}`;
+      const child = joinPath(dir, name);
+      if (typeof child === 'string' && opts.policy.ownedByOther(child, rule)) continue;
+      const isDir = e.isDirectory() || (rule.followSymlinks && e.isSymbolicLink());
+      if (rule.excluded(childRel, isDir)) continue;
+      await visit(child, toBytes(child), dirBytes, depth + 1, childRel, rule, oldChild, e.isFile());
+    }
+    for (const row of oldChildren.values()) {
+      const shown = display(fromBytes(row.path.subarray(row.path.lastIndexOf(0x2f) + 1)));
+      const childRel = rel === '' ? shown : `${rel}/${shown}`;
+      const childPath = row.path.toString();
+      if (
+        opts.policy.ownedByOther(childPath, rule) ||
+        rule.excluded(childRel, row.state.type === 'dir')
+      )
+        continue;
+      gone(row, rule);
+    }
+  };
+
+  for (const start of opts.starts) {
+    const rel = path.relative(start.rule.root, start.path);
+    const depth = rel === '' ? 0 : rel.split('/').length;
+    const bytes = toBytes(start.path);
+    const dir = dirOf(bytes);
+    await visit(start.path, bytes, dir, depth, rel, start.rule, opts.baseline?.get(bytes));
+  }
+  while (pending.size > 0) await Promise.all([...pending]);
+  return stats;
+}
+
+function unreadable(error: string): FileState {
+  return {
+    type: 'unknown',
+    mode: 0,
+    inode: '0',
+    nlink: 0,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: '0',
+    ctime: '0',
+    error,
+  };
+}
+
+/** The directory part of a stored path ('/' for entries of the root). */
+export function dirOf(p: Buffer): Buffer {
+  return p.subarray(0, Math.max(p.lastIndexOf(0x2f), 1));
+}
