@@ -66,23 +66,46 @@ export function which(cmd: string): string | undefined {
   }
 }
 
-const peerRates = new Map<string, number>();
+export interface PeerResult {
+  /** Lines/s over the wall clock. */
+  rate: number;
+  /** Lines/s over the tool's own CPU time (Linux; undefined elsewhere): steadier on a busy machine. */
+  cpuRate?: number;
+}
+
+const peerResults = new Map<string, PeerResult>();
+
+/** CPU seconds of this process's waited-for children (Linux /proc), or undefined. */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    // Fields after the command name: cutime and cstime are the 14th and 15th.
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
- * Lines/s of a peer tool (`fail2ban-regex`, `sec`) over a file of `lines`
- * lines, or undefined when it is not installed. Measured once per process:
+ * A peer tool (`fail2ban-regex`, `sec`) over a file of `lines` lines, or
+ * undefined when it is not installed. Measured once per process:
  * benchmarks that compare against the same run share it.
  */
-export function peerRun(cmd: string, args: string[], lines: number): number | undefined {
+export function peerRun(cmd: string, args: string[], lines: number): PeerResult | undefined {
   const key = [cmd, ...args].join(' ');
-  const known = peerRates.get(key);
+  const known = peerResults.get(key);
   if (known !== undefined) return known;
   const bin = which(cmd);
   if (!bin) return undefined;
+  const cpu0 = childrenCpuSeconds();
   const t0 = process.hrtime.bigint();
   execFileSync(bin, args, { stdio: 'ignore' });
-  const r = lines / (Number(process.hrtime.bigint() - t0) / 1e9);
-  peerRates.set(key, r);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = childrenCpuSeconds();
+  const r: PeerResult = { rate: lines / seconds };
+  if (cpu0 !== undefined && cpu1 !== undefined && cpu1 > cpu0) r.cpuRate = lines / (cpu1 - cpu0);
+  peerResults.set(key, r);
   return r;
 }
 

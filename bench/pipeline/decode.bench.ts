@@ -35,7 +35,7 @@ export async function benchDecode(
     `  memory: decode of ${quarter.lines.toLocaleString('en-US')} lines max RSS ${quarter.maxRssMiB} MiB, of ${decode.lines.toLocaleString('en-US')} lines ${decode.maxRssMiB} MiB\n`,
   );
 
-  const f2bRate = peerRun('fail2ban-regex', [file, 'sshd'], decode.lines);
+  const f2bRate = peerRun('fail2ban-regex', [file, 'sshd'], decode.lines)?.rate;
   if (f2bRate === undefined) {
     process.stdout.write(
       '  fail2ban-regex not installed (apt-get install fail2ban): peer comparison skipped\n',

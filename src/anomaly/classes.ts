@@ -5,54 +5,72 @@
  * The σ classes nest (an anomaly is also dev2 and dev1); the strongest one
  * names the sample.
  */
-import { classSafe } from './entropy.js';
-
 export type Level = 'dev1' | 'dev2' | 'anomaly' | 'microanomaly' | 'levelshift' | 'entropy';
 
-export interface Judgement {
-  /** Every class the sample raises, weakest first. */
-  classes: string[];
-  /** The strongest σ class, when any. */
-  strongest?: { name: string; level: Level; direction: 'high' | 'low' };
-  sigma: number;
-}
+/** The σ levels, weakest first: the order of a `MetricClasses` row. */
+const SIGMA_LEVELS = ['dev1', 'microanomaly', 'dev2', 'anomaly'] as const;
 
 /**
- * Classes of `value` given the expected mean and σ. `micro` is the absolute
- * difference below which a 2σ deviation is only a microanomaly (a metric so
- * steady that its σ is tiny: a 0 → 1 change is "strange" but not news).
+ * One metric's class names on one host, built once: judging a sample then
+ * builds no strings and hashes no new held-class keys (this runs for every
+ * sample of every metric). Index = direction (0 high, 1 low) · 4 + level
+ * (0 dev1, 1 microanomaly, 2 dev2, 3 anomaly).
  */
-export function judge(
-  metric: string,
-  value: number,
-  mean: number,
-  stddev: number,
-  micro: number,
-  safeName = classSafe(metric),
-): Judgement {
-  const diff = value - mean;
-  const sigma = diff / stddev;
-  const abs = Math.abs(sigma);
-  if (abs <= 1) return { classes: [], sigma };
-  const direction = diff >= 0 ? 'high' : 'low';
-  const base = `${safeName}_${direction}`;
-  const classes: string[] = [];
-  classes.push(`${base}_dev1`);
-  let level: Level = 'dev1';
-  if (abs > 2) {
-    if (Math.abs(diff) < micro) {
-      classes.push(`${base}_microanomaly`);
-      level = 'microanomaly';
-    } else {
-      classes.push(`${base}_dev2`);
-      level = 'dev2';
-      if (abs > 3) {
-        classes.push(`${base}_anomaly`);
-        level = 'anomaly';
-      }
+export class MetricClasses {
+  /** The strongest class of each index. */
+  readonly names: string[] = [];
+  /** Every class an index raises, weakest first (nested: an anomaly is also dev2 and dev1). */
+  readonly nested: Array<readonly string[]> = [];
+  /** `host|class`, the engine's held-class key of each name. */
+  readonly heldKeys: string[];
+  readonly levelshift: Record<'high' | 'low', { name: string; heldKey: string }>;
+
+  /**
+   * `micro` is the absolute difference below which a 2σ deviation is only a
+   * microanomaly (a metric so steady that its σ is tiny: a 0 → 1 change is
+   * "strange" but not news).
+   */
+  constructor(
+    safeName: string,
+    host: string,
+    readonly micro: number,
+  ) {
+    for (const direction of ['high', 'low']) {
+      const base = `${safeName}_${direction}`;
+      const [dev1, micro, dev2, anomaly] = SIGMA_LEVELS.map((l) => `${base}_${l}`) as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      this.names.push(dev1, micro, dev2, anomaly);
+      this.nested.push([dev1], [dev1, micro], [dev1, dev2], [dev1, dev2, anomaly]);
     }
+    this.heldKeys = this.names.map((n) => `${host}|${n}`);
+    const shift = (d: 'high' | 'low') => {
+      const name = `${safeName}_${d}_levelshift`;
+      return { name, heldKey: `${host}|${name}` };
+    };
+    this.levelshift = { high: shift('high'), low: shift('low') };
   }
-  return { classes, sigma, strongest: { name: `${base}_${level}`, level, direction } };
+
+  /** The index of the strongest class a deviation of `diff` (`sigma` σ) raises; -1 for none. */
+  strongest(sigma: number, diff: number): number {
+    const abs = Math.abs(sigma);
+    if (abs <= 1) return -1;
+    const row = diff >= 0 ? 0 : 4;
+    if (!(abs > 2)) return row;
+    if (Math.abs(diff) < this.micro) return row + 1;
+    return abs > 3 ? row + 3 : row + 2;
+  }
+
+  level(index: number): Level {
+    return SIGMA_LEVELS[index % 4]!;
+  }
+
+  direction(index: number): 'high' | 'low' {
+    return index < 4 ? 'high' : 'low';
+  }
 }
 
 /** Severity order of the σ levels, for "emit from this level up". */

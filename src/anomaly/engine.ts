@@ -13,7 +13,7 @@
 import type { AnomalyConfig } from '../config/schema.js';
 import type { Event } from '../event/types.js';
 import { SlotBaseline, slotLabel } from './baseline.js';
-import { judge, LEVEL_RANK, LevelShift, type Level } from './classes.js';
+import { LEVEL_RANK, LevelShift, MetricClasses, type Level } from './classes.js';
 import { classSafe, entropyClass, entropyLevel, shannonEntropy } from './entropy.js';
 
 const DAY_MS = 86_400_000;
@@ -25,6 +25,10 @@ const PRIOR_WEIGHT = 12;
 const MAX_KEYS = 16;
 /** Sampling interval assumed until two samples have been seen. */
 const DEFAULT_INTERVAL_MS = 60_000;
+/** `lastClasses` of a sample that raised none. */
+const NO_CLASSES: readonly string[] = [];
+
+const round = (v: number): number => Math.round(v * 1000) / 1000;
 
 export interface MetricState {
   key: string;
@@ -44,7 +48,10 @@ export interface MetricState {
   lastSigma: number;
   lastMean: number;
   lastStddev: number;
-  lastClasses: string[];
+  /** Shared with `names` when only σ classes fired: replaced, never mutated. */
+  lastClasses: readonly string[];
+  /** Built at the first judgement (after a restart too). */
+  names?: MetricClasses;
   /** Daily maxima, newest last, at most 8. */
   peaks: Array<{ day: number; value: number; at: number }>;
   /** Decayed counts of the top source keys (distribution metrics only). */
@@ -65,13 +72,19 @@ export class AnomalyEngine {
   readonly counters: EngineCounters = { samples: 0, garbage: 0, events: 0, evicted: 0 };
   /** Held classes by `host|class` → expiry (ms). */
   readonly held = new Map<string, number>();
-  /** host → metric → state: the per-sample index; `states` (by key) is the truth. */
+  /**
+   * host → metric → state: the per-sample index, kept in step with `states`
+   * (so remove states with `reset` or `forget`, not on `states` directly).
+   */
   private readonly byHost = new Map<string, Map<string, MetricState>>();
+  private readonly emitRank: number;
 
   constructor(
     readonly cfg: AnomalyConfig,
     private readonly source = 'anomaly',
-  ) {}
+  ) {
+    this.emitRank = LEVEL_RANK[cfg.emit];
+  }
 
   /** Anomaly events raised by the metric events among `events`. */
   observe(events: readonly Event[]): Event[] {
@@ -114,6 +127,7 @@ export class AnomalyEngine {
     const judging = t - s.first >= this.cfg.learning && exp.count >= 2;
     const floor = Math.max(this.cfg.min_stddev_share * Math.abs(exp.mean), 1e-9);
     const mean = exp.mean + s.offset;
+    const follow = Math.min(1, Math.max(1, s.interval) / OFFSET_TAU_MS);
     // A slot seen a few weeks has a wild σ estimate; shrink it toward the
     // metric's overall residual spread, trusting the slot more as it fills.
     const n = 3 * exp.count;
@@ -123,52 +137,53 @@ export class AnomalyEngine {
     const stddev = Math.max(Math.sqrt(variance), floor);
     if (exp.count > 0) {
       const r = value - mean;
-      const a = Math.min(1, Math.max(1, s.interval) / OFFSET_TAU_MS);
       if (!Number.isFinite(s.spread)) s.spread = r * r;
-      else s.spread += a * (Math.min(r * r, 16 * s.spread) - s.spread);
+      else s.spread += follow * (Math.min(r * r, 16 * s.spread) - s.spread);
     }
     s.lastValue = value;
     s.lastMean = mean;
     s.lastStddev = stddev;
     let volume: 'high' | 'normal' | 'low' = 'normal';
-    s.lastClasses = [];
+    s.lastClasses = NO_CLASSES;
     if (judging) {
-      const j = judge(
-        metric,
-        value,
-        mean,
-        stddev,
-        this.cfg.micro_thresholds[metric] ?? 0,
+      const names = (s.names ??= new MetricClasses(
         s.safeName,
-      );
-      s.lastSigma = j.sigma;
-      s.lastClasses = j.classes;
-      if (j.strongest) {
-        if (LEVEL_RANK[j.strongest.level] >= 2) volume = j.strongest.direction;
-        if (LEVEL_RANK[j.strongest.level] >= LEVEL_RANK[this.cfg.emit]) {
+        s.host,
+        this.cfg.micro_thresholds[metric] ?? 0,
+      ));
+      const diff = value - mean;
+      const sigma = diff / stddev;
+      s.lastSigma = sigma;
+      const i = names.strongest(sigma, diff);
+      if (i >= 0) {
+        const level = names.level(i);
+        const direction = names.direction(i);
+        s.lastClasses = names.nested[i]!;
+        if (LEVEL_RANK[level] >= 2) volume = direction;
+        if (LEVEL_RANK[level] >= this.emitRank) {
           this.emit(
             out,
             s,
             t,
-            j.strongest.name,
-            j.classes,
-            j.strongest.level,
-            j.strongest.direction,
-            j.sigma,
+            names.names[i]!,
+            names.heldKeys[i]!,
+            s.lastClasses,
+            level,
+            direction,
+            sigma,
             slot,
           );
         }
       }
-      const shifted = s.shift.update(j.sigma);
+      const shifted = s.shift.update(sigma);
       if (shifted) {
-        const name = `${s.safeName}_${shifted}_levelshift`;
-        s.lastClasses.push(name);
+        const { name, heldKey } = names.levelshift[shifted];
+        s.lastClasses = [...s.lastClasses, name];
         // Adopt the new level at once: the shift is reported, not re-reported.
         s.offset = value - exp.mean;
-        this.emit(out, s, t, name, [name], 'levelshift', shifted, j.sigma, slot);
+        this.emit(out, s, t, name, heldKey, [name], 'levelshift', shifted, sigma, slot);
       } else {
-        const a = Math.min(1, Math.max(1, s.interval) / OFFSET_TAU_MS);
-        s.offset += a * (value - mean);
+        s.offset += follow * (value - mean);
       }
     } else {
       s.lastSigma = 0;
@@ -187,12 +202,19 @@ export class AnomalyEngine {
     let n = 0;
     for (const [k, s] of this.states) {
       if (s.metric === metric && (host === undefined || s.host === host)) {
-        this.states.delete(k);
-        this.byHost.get(s.host)?.delete(s.metric);
+        this.forget(k);
         n++;
       }
     }
     return n;
+  }
+
+  /** Drops one state (by `host|metric` key); the store keeps it until saved over or removed. */
+  forget(key: string): void {
+    const s = this.states.get(key);
+    if (!s) return;
+    this.states.delete(key);
+    this.byHost.get(s.host)?.delete(s.metric);
   }
 
   stateBytes(): number {
@@ -213,7 +235,7 @@ export class AnomalyEngine {
     let byMetric = this.byHost.get(host);
     if (!byMetric) this.byHost.set(host, (byMetric = new Map()));
     let s = byMetric.get(metric);
-    if (s && this.states.has(s.key)) return s;
+    if (s) return s;
     const key = `${host}|${metric}`;
     s = {
       key,
@@ -245,10 +267,7 @@ export class AnomalyEngine {
   private evict(): void {
     const byAge = [...this.states.values()].sort((a, b) => a.last - b.last);
     const drop = Math.max(1, Math.floor(this.cfg.max_metrics / 10));
-    for (const s of byAge.slice(0, drop)) {
-      this.states.delete(s.key);
-      this.byHost.get(s.host)?.delete(s.metric);
-    }
+    for (const s of byAge.slice(0, drop)) this.forget(s.key);
     this.counters.evicted += drop;
   }
 
@@ -295,8 +314,8 @@ export class AnomalyEngine {
     });
     if (!level) return;
     const name = entropyClass(s.metric, level);
-    s.lastClasses.push(name);
-    this.emit(out, s, t, name, [name], 'entropy', level, s.lastSigma, slot, {
+    s.lastClasses = [...s.lastClasses, name];
+    this.emit(out, s, t, name, `${s.host}|${name}`, [name], 'entropy', level, s.lastSigma, slot, {
       entropy: r.normalized,
       sources: r.sources,
       volume,
@@ -308,19 +327,18 @@ export class AnomalyEngine {
     s: MetricState,
     t: number,
     name: string,
-    classes: string[],
+    heldKey: string,
+    classes: readonly string[],
     level: Level,
     direction: 'high' | 'low',
     sigma: number,
     slot: number,
     extra: { entropy?: number; sources?: number; volume?: 'high' | 'normal' | 'low' } = {},
   ): void {
-    const heldKey = `${s.host}|${name}`;
     const until = this.held.get(heldKey);
     this.held.set(heldKey, t + this.cfg.hold);
     if (until !== undefined && until > t) return;
     const label = slotLabel(slot, this.cfg.slot);
-    const round = (v: number): number => Math.round(v * 1000) / 1000;
     const what =
       level === 'entropy'
         ? `entropy ${Math.round((extra.entropy ?? 0) * 100)}% over ${extra.sources} sources, volume ${extra.volume}`
@@ -340,7 +358,8 @@ export class AnomalyEngine {
       ...(s.host ? { host: { name: s.host } } : {}),
       anomaly: {
         class: name,
-        classes,
+        // A copy: `classes` may be the metric's shared table.
+        classes: [...classes],
         level,
         direction,
         metric: s.metric,

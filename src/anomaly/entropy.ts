@@ -18,17 +18,28 @@ export interface EntropyResult {
 export function shannonEntropy(counts: Readonly<Record<string, number>>): EntropyResult {
   let total = 0;
   let sources = 0;
+  let max = 0;
   for (const v of Object.values(counts)) {
     if (Number.isFinite(v) && v > 0) {
       total += v;
       sources++;
+      if (v > max) max = v;
     }
   }
   if (total === 0) return { bits: 0, normalized: 0, sources: 0, total: 0 };
+  // Counts summing past the largest double would make every share 0: then
+  // take the shares of counts scaled by the largest one.
+  let unit = 1;
+  let sum = total;
+  if (!Number.isFinite(total)) {
+    unit = max;
+    sum = 0;
+    for (const v of Object.values(counts)) if (Number.isFinite(v) && v > 0) sum += v / max;
+  }
   let bits = 0;
   for (const v of Object.values(counts)) {
     if (!(Number.isFinite(v) && v > 0)) continue;
-    const p = v / total;
+    const p = v / unit / sum;
     bits -= p * Math.log2(p);
   }
   const normalized = sources > 1 ? Math.min(1, bits / Math.log2(sources)) : 0;

@@ -97,7 +97,7 @@ export class AnomalyMonitor implements Monitor {
     const stored = new Set(this.store.rows().map((r) => r.key));
     for (const key of this.persisted) {
       if (!stored.has(key)) {
-        this.engine.states.delete(key);
+        this.engine.forget(key);
         this.persisted.delete(key);
       }
     }

@@ -29,7 +29,7 @@ interface Header {
   lastSigma: number;
   lastMean: number | null;
   lastStddev: number | null;
-  lastClasses: string[];
+  lastClasses: readonly string[];
   peaks: MetricState['peaks'];
   keys?: Array<[string, number]>;
   entropy?: number;

@@ -32,7 +32,7 @@ export function showRows(states: Iterable<MetricState>): ShowRow[] {
       mean: r(s.lastMean),
       stddev: r(s.lastStddev),
       sigma: r(s.lastSigma),
-      classes: s.lastClasses,
+      classes: [...s.lastClasses],
       trend: s.lastStddev > 0 ? r(s.offset / s.lastStddev) : 0,
       updated: new Date(s.last).toISOString(),
     });
@@ -57,7 +57,9 @@ export function reportRows(states: Iterable<MetricState>, now: number): ReportRo
     const peakSince = (since: number) => {
       let best: MetricState['peaks'][number] | undefined;
       for (const p of s.peaks) if (p.at >= since && (!best || p.value > best.value)) best = p;
-      return best ? { value: best.value, at: new Date(best.at).toISOString() } : undefined;
+      return best
+        ? { value: Math.round(best.value * 1000) / 1000, at: new Date(best.at).toISOString() }
+        : undefined;
     };
     const day = peakSince(now - DAY_MS);
     const week = peakSince(now - 7 * DAY_MS);

@@ -250,6 +250,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`vigil search --json | head`) closes the pipe:
+// that ends the output, it is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  throw err;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

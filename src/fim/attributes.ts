@@ -92,6 +92,22 @@ export function stateOf(st: fs.BigIntStats): FileState {
  * order, optional keys only when present. Two equal states always encode to
  * the same bytes.
  */
+/** The stat part of `encodeState`'s output, without the closing brace: a prefix of it. */
+export function encodeHead(s: FileState): string {
+  const o = {
+    type: s.type,
+    mode: s.mode,
+    inode: s.inode,
+    nlink: s.nlink,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    mtime: s.mtime,
+    ctime: s.ctime,
+  };
+  return JSON.stringify(o).slice(0, -1);
+}
+
 export function encodeState(s: FileState): string {
   const o: Record<string, unknown> = {
     type: s.type,

@@ -12,7 +12,7 @@ import { addMac, MacSum, makeSeal, sealSignatureValid, type FimKey, type Seal } 
 
 export interface BaselineRow {
   path: Buffer;
-  state: FileState;
+  readonly state: FileState;
   /** The stored encoding, exactly as MACed. */
   text: string;
   mac: Buffer;
@@ -140,7 +140,16 @@ export class Baseline {
         `FIM baseline entry ${display(p)} does not match its MAC: the baseline was altered outside vigil. Investigate, then rebuild it with \`vigil fim init\``,
       );
     }
-    return { path: p, state: decodeState(state), text: state, mac };
+    // Parsed on first use: an unchanged file is recognised from the text alone.
+    let parsed: FileState | undefined;
+    return {
+      path: p,
+      text: state,
+      mac,
+      get state() {
+        return (parsed ??= decodeState(state));
+      },
+    };
   }
 
   /**

@@ -33,6 +33,7 @@ export interface Change {
 export function compare(
   item: WalkItem,
 ): (Omit<Change, 'status' | 'fresh'> & { allowed: boolean }) | undefined {
+  if (item.unchanged) return undefined;
   const { old, cur, rule } = item;
   let kind: ChangeKind;
   let attributes: string[] = [];

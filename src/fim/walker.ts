@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { sameStatKey, stateOf, type FileState } from './attributes.js';
+import { encodeHead, sameStatKey, stateOf, type FileState } from './attributes.js';
 import type { BaselineRow, Baseline } from './baseline.js';
 import type { HashPool } from './hash-pool.js';
 import { display, fromBytes, joinPath, nameOf, toBytes, type FsPath } from './paths.js';
@@ -21,6 +21,8 @@ export interface WalkItem {
   cur?: FileState;
   /** `cur` as stored and its MAC, when a hash thread built them (an init). */
   encoded?: { text: string; mac: Buffer };
+  /** Known equal to `old` (stat fields, and the hash or link target carried over). */
+  unchanged?: boolean;
 }
 
 export interface WalkOptions {
@@ -44,6 +46,7 @@ const MAX_PENDING = 2048;
 // `vigil start` does not starve the pipeline.
 const YIELD_EVERY = 1024;
 const HASH_YIELD_EVERY = 32;
+const HASH_TAIL = /^,"hash":"([a-z0-9]+:[0-9a-f]+)"\}$/;
 
 export interface WalkStats {
   visited: number;
@@ -106,6 +109,24 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
    * is all the state needed, so the walk spends no lstat on it. Only a file
    * that cannot be opened is stat'ed here, to record what it is.
    */
+  /**
+   * The common case of a check, decided on the stored text without parsing
+   * it: every stat field as stored, and after them only the hash (of this
+   * algorithm, carried over as for an unchanged stat key) or the same link
+   * target. Anything else takes the full comparison.
+   */
+  const unchangedText = (text: string, cur: FileState, rule: PolicyRule): boolean => {
+    const head = encodeHead(cur);
+    if (!text.startsWith(head)) return false;
+    const rest = text.slice(head.length);
+    if (cur.type === 'symlink') return rest === `,"target":${JSON.stringify(cur.target)}}`;
+    if (cur.type !== 'file' || !rule.attributes.has('hash')) return rest === '}';
+    const m = HASH_TAIL.exec(rest);
+    if (!m || !m[1]!.startsWith(`${algorithm}:`)) return false;
+    cur.hash = m[1]!;
+    return true;
+  };
+
   const hashOnly = async (
     p: FsPath,
     bytes: Buffer,
@@ -182,7 +203,10 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       else cur.error = x.error;
     }
     const item: WalkItem = { path: p, bytes, dir, rule, ...(old ? { old } : {}), cur };
-    if (cur.type === 'file' && rule.attributes.has('hash')) {
+    if (old && !opts.full && !cur.error && !cur.xattrs && unchangedText(old.text, cur, rule)) {
+      item.unchanged = true;
+      emit(item);
+    } else if (cur.type === 'file' && rule.attributes.has('hash')) {
       const prev = old?.state;
       if (
         !opts.full &&

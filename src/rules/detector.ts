@@ -58,7 +58,10 @@ interface Group {
  */
 interface Plan {
   readonly unindexed: readonly CompiledRule[];
-  readonly index: readonly (readonly [path: string, byValue: Map<string, Bucket>])[];
+  readonly index: readonly (readonly [
+    read: (event: Event) => unknown,
+    byValue: Map<string, Bucket>,
+  ])[];
   /**
    * Candidate lists by the buckets an event hit (their ids): the unindexed
    * rules and theirs, merged in load order once per combination seen.
@@ -80,6 +83,8 @@ const MAX_MERGED = 256;
 interface PlanNode {
   readonly next: Map<string, PlanNode>;
   absent?: PlanNode;
+  /** Any object (a predicate reads each as "[object object]"). */
+  object?: PlanNode;
   lists?: Map<string, PlanNode>;
   plan?: Plan;
 }
@@ -205,20 +210,28 @@ export class SigmaDetector implements Detector {
   }
 
   /** The rules an event could match, in load order: applicable logsource and index hit. */
-  candidates(event: Event, view: EventView = new EventView(event)): CompiledRule[] {
-    return [...this.candidatesOf(event, view)];
+  candidates(event: Event): CompiledRule[] {
+    return [...this.candidatesOf(event)];
   }
 
   /** `candidates` without the copy: a list the plan keeps (do not change it). */
-  private candidatesOf(event: Event, view: EventView): readonly CompiledRule[] {
+  private candidatesOf(event: Event): readonly CompiledRule[] {
     const plan = this.planFor(event);
     const hits = this.hits;
     hits.length = 0;
     let key = '';
-    for (const [path, byValue] of plan.index) {
-      for (const x of view.values(path)) {
+    // The event is read directly (not through the view): most events hit
+    // nothing, and then no rule ever reads these fields through the view.
+    for (const [read, byValue] of plan.index) {
+      const x = read(event);
+      if (x === undefined || x === null) continue;
+      const n = Array.isArray(x) ? x.length : 1;
+      for (let i = 0; i < n; i++) {
+        const y: unknown = Array.isArray(x) ? x[i] : x;
+        // Only scalars are field values (as EventView.values has them).
+        if (typeof y !== 'string' && typeof y !== 'number' && typeof y !== 'boolean') continue;
         // Index values are lower-case, as field values mostly are already.
-        const v = typeof x === 'string' ? x : String(x);
+        const v = typeof y === 'string' ? y : String(y);
         const b = byValue.get(v) ?? byValue.get(v.toLowerCase());
         if (b) {
           hits.push(b);
@@ -257,15 +270,13 @@ export class SigmaDetector implements Detector {
         if (!next) lists.set(k, (next = { next: new Map() }));
       } else {
         const v: unknown = Array.isArray(x) ? x[0] : x;
-        // Predicates read any object as "[object object]": one key for all.
-        const k =
-          typeof v === 'string'
-            ? v
-            : v !== null && typeof v === 'object'
-              ? '\u0000object'
-              : String(v);
-        next = node.next.get(k);
-        if (!next) node.next.set(k, (next = { next: new Map() }));
+        if (v !== null && typeof v === 'object') {
+          next = node.object ??= { next: new Map() };
+        } else {
+          const k = typeof v === 'string' ? v : String(v);
+          next = node.next.get(k);
+          if (!next) node.next.set(k, (next = { next: new Map() }));
+        }
       }
       node = next;
     }
@@ -281,11 +292,11 @@ export class SigmaDetector implements Detector {
 
   private buildPlan(event: Event): Plan {
     const unindexed: CompiledRule[] = [];
-    const index: [string, Map<string, Bucket>][] = [];
+    const index: [(event: Event) => unknown, Map<string, Bucket>][] = [];
     for (const g of this.groups) {
       if (!g.entry.applies(event)) continue;
       unindexed.push(...g.unindexed);
-      for (const e of g.index) index.push(e);
+      for (const [path, byValue] of g.index) index.push([reader(path), byValue]);
     }
     unindexed.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
     return { unindexed, index, merged: new Map() };
@@ -328,7 +339,7 @@ export class SigmaDetector implements Detector {
   /** The rules that match the event, in load order. */
   match(event: Event): CompiledRule[] {
     const view = new EventView(event);
-    return this.candidates(event, view).filter((r) => matches(r, view));
+    return this.candidatesOf(event).filter((r) => matches(r, view));
   }
 
   process(event: Event, raise: (alert: Alert) => void): void {
@@ -355,7 +366,7 @@ export class SigmaDetector implements Detector {
     const rules =
       event.event?.kind === 'alert'
         ? this.alertRules.filter((r) => r.entry.applies(event))
-        : this.candidatesOf(event, view);
+        : this.candidatesOf(event);
     let feed: CompiledRule[] | undefined;
     for (const r of rules) {
       if (!matches(r, view)) continue;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { vigil } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -211,4 +213,16 @@ test('config schema prints a JSON Schema that rejects unknown keys', () => {
     'store',
     'timezone',
   ]);
+});
+
+test('output into a pipe that closes early ends quietly (EPIPE)', () => {
+  const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
+  const line =
+    'Dec 10 07:07:38 LabSZ sshd[24206]: Failed password for root from 52.80.34.196 port 36060 ssh2';
+  // Far more output than a pipe buffers, so writes hit the closed pipe.
+  const script = `yes '${line}' | head -n 20000 | node --import ${tsx} ${main} scan - --events - | head -c 10 >/dev/null; echo "vigil=\${PIPESTATUS[2]}" >&2`;
+  const res = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  assert.match(res.stderr, /vigil=0\s*$/, res.stderr);
+  assert.doesNotMatch(res.stderr, /EPIPE|Error/);
 });

@@ -157,9 +157,14 @@ export async function anomalyReplay(
   const n = series.values.length;
   const parts: string[] = ['timestamp,value,anomaly_score\n'];
   let chunk = '';
+  let unreadable = 0;
   for (let i = 0; i < n; i++) {
     const v = series.values[i]!;
-    const score = detector.update(series.timestamps[i]!, v);
+    const at = series.timestamps[i]!;
+    // A row without a readable time or value is not evidence: it is not learned.
+    const readable = Number.isFinite(at) && Number.isFinite(v);
+    if (!readable) unreadable++;
+    const score = readable ? detector.update(at, v) : 0;
     chunk += `${series.rawTimestamps[i]},${Number.isFinite(v) ? v : ''},${score === 0 ? '0' : score.toFixed(6)}\n`;
     if (chunk.length > 1 << 16) {
       parts.push(chunk);
@@ -169,6 +174,9 @@ export async function anomalyReplay(
   parts.push(chunk);
   if (opts.output && opts.output !== '-') fs.writeFileSync(opts.output, parts.join(''));
   else process.stdout.write(parts.join(''));
+  if (unreadable > 0) {
+    process.stderr.write(`${file}: ${unreadable} of ${n} rows unreadable, scored 0\n`);
+  }
   return EXIT.OK;
 }
 
