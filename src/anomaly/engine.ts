@@ -188,8 +188,11 @@ export class AnomalyEngine {
     } else {
       s.lastSigma = 0;
     }
-    // Learned without the offset, so the slot keeps the weekly shape.
-    s.baseline.learn(slot, value - s.offset, perVisit);
+    // The slot learns the value itself, not `value − offset`: the offset only
+    // bridges the weeks a slot needs to learn a change, and shrinks as it does.
+    // Learning net of the offset would let a level shift absorb a changed
+    // daily shape forever (a moved peak re-alerting every day).
+    s.baseline.learn(slot, value, perVisit);
     s.baseline.last[slot] = value;
     this.peak(s, t, value);
     if (distribution) this.entropy(s, t, distribution, volume, slot, out);

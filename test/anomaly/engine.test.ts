@@ -87,51 +87,42 @@ test('a slow drift raises no level shift and no more anomalies than no drift', (
   assert.ok(strong(drifting) <= strong(clean) + 5, `${strong(drifting)} vs ${strong(clean)}`);
 });
 
-// Known defect, kept running as a todo until the model is fixed: level shifts
-// keep firing ~70 times a week for as long as simulated (14 weeks, memory 4
-// or 8), because a level shift adopts the residual into the metric-wide
-// offset and slots learn `value − offset`, so a changed daily shape is never
-// learned into the slots (Wed 18:00 learns ~56, not ~70). Only a change of
-// level (the level-shift test above) is adopted.
-test(
-  'forgetting: a moved daily peak alerts at first, then is learned and stops alerting',
-  {
-    todo: 'slots do not learn a changed daily shape: see the comment above',
-  },
-  () => {
-    const change = START + 3 * WEEK;
-    const noiseless = () => 0;
-    // From week 4 the daily peak comes 6 hours later (same noise): at the new
-    // peak hour the old routine expects ~50, the new one brings ~70 (10σ).
-    const moved = (t: number, v: number) =>
-      t >= change ? weekly(t - 6 * HOUR, noiseless) + v - weekly(t, noiseless) : v;
-    // memory_weeks 4: a slot weighs its newest week 1/4, so the old routine's
-    // weight is (3/4)^k after k weeks: ~0.1 after the 7 weeks simulated here.
-    const cfg = () => config({ memory_weeks: 4, hold: 0 });
-    const changedEngine = new AnomalyEngine(cfg());
-    const cleanEngine = new AnomalyEngine(cfg());
-    const changed = simulate(changedEngine, 10, moved);
-    const clean = simulate(cleanEngine, 10);
-    // With hold 0 every alerting sample is an event.
-    const alerting = (events: Event[], from: number, weeks: number) =>
-      ofLevel(events, 'anomaly', 'levelshift').filter(
-        (e) => at(e) >= START + from * WEEK && at(e) < START + (from + weeks) * WEEK,
-      ).length;
-    assert.ok(
-      alerting(changed, 3, 1) >= alerting(clean, 3, 1) + 20,
-      `first changed week: ${alerting(changed, 3, 1)} vs ${alerting(clean, 3, 1)} clean`,
-    );
-    assert.ok(
-      alerting(changed, 8, 2) <= alerting(clean, 8, 2) + 5,
-      `after adaptation: ${alerting(changed, 8, 2)} vs ${alerting(clean, 8, 2)} clean`,
-    );
-    // Not merely a wider σ: the slots learned the new routine.
-    const wed18 = (2 * 86_400_000 + 18 * HOUR) / (5 * 60_000);
-    const learned = (e: AnomalyEngine) => learnedWeek(e.states.get('web1|load')!)[wed18]!;
-    assert.ok(Math.abs(learned(cleanEngine).mean - 50) < 3, String(learned(cleanEngine).mean));
-    assert.ok(Math.abs(learned(changedEngine).mean - 70) < 5, String(learned(changedEngine).mean));
-  },
-);
+// Regression: slots used to learn `value − offset`, so a level shift
+// absorbed a changed daily shape and re-alerted every day for as long as
+// simulated; the slots now learn the value and the offset fades as they do.
+test('forgetting: a moved daily peak alerts at first, then is learned and stops alerting', () => {
+  const change = START + 3 * WEEK;
+  const noiseless = () => 0;
+  // From week 4 the daily peak comes 6 hours later (same noise): at the new
+  // peak hour the old routine expects ~50, the new one brings ~70 (10σ).
+  const moved = (t: number, v: number) =>
+    t >= change ? weekly(t - 6 * HOUR, noiseless) + v - weekly(t, noiseless) : v;
+  // memory_weeks 4: a slot weighs its newest week 1/4, so the old routine's
+  // weight is (3/4)^k after k weeks: ~0.1 after the 7 weeks simulated here.
+  const cfg = () => config({ memory_weeks: 4, hold: 0 });
+  const changedEngine = new AnomalyEngine(cfg());
+  const cleanEngine = new AnomalyEngine(cfg());
+  const changed = simulate(changedEngine, 10, moved);
+  const clean = simulate(cleanEngine, 10);
+  // With hold 0 every alerting sample is an event.
+  const alerting = (events: Event[], from: number, weeks: number) =>
+    ofLevel(events, 'anomaly', 'levelshift').filter(
+      (e) => at(e) >= START + from * WEEK && at(e) < START + (from + weeks) * WEEK,
+    ).length;
+  assert.ok(
+    alerting(changed, 3, 1) >= alerting(clean, 3, 1) + 20,
+    `first changed week: ${alerting(changed, 3, 1)} vs ${alerting(clean, 3, 1)} clean`,
+  );
+  assert.ok(
+    alerting(changed, 8, 2) <= alerting(clean, 8, 2) + 5,
+    `after adaptation: ${alerting(changed, 8, 2)} vs ${alerting(clean, 8, 2)} clean`,
+  );
+  // Not merely a wider σ: the slots learned the new routine.
+  const wed18 = (2 * 86_400_000 + 18 * HOUR) / (5 * 60_000);
+  const learned = (e: AnomalyEngine) => learnedWeek(e.states.get('web1|load')!)[wed18]!;
+  assert.ok(Math.abs(learned(cleanEngine).mean - 50) < 3, String(learned(cleanEngine).mean));
+  assert.ok(Math.abs(learned(changedEngine).mean - 70) < 5, String(learned(changedEngine).mean));
+});
 
 test('held classes: a long excursion is one event, not one per sample', () => {
   const from = START + 4 * WEEK + 2 * 86_400_000;
