@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { ATTRIBUTES } from '../fim/attributes.js';
 import { ruleOverrideSchema } from '../rules/overrides.js';
 import { parseTimeZone } from '../event/timezone.js';
 import { duration, listenAddress, size } from './units.js';
@@ -72,19 +73,7 @@ export const sourceSchema = z.discriminatedUnion('type', [
   stdinSourceSchema,
 ]);
 
-const fimAttribute = z.enum([
-  'type',
-  'mode',
-  'inode',
-  'nlink',
-  'uid',
-  'gid',
-  'size',
-  'mtime',
-  'ctime',
-  'xattrs',
-  'hash',
-]);
+const fimAttribute = z.enum(ATTRIBUTES);
 
 /** One watched tree of the file integrity policy (see docs/reference/fim.md). */
 export const fimPathSchema = z.strictObject({

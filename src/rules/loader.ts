@@ -204,20 +204,44 @@ export function compileDocuments(
  * that loaded but stay inactive with the reason.
  */
 export function loadRules(paths: readonly string[], opts: LoadOptions = {}): LoadedRules {
+  const read = readRuleSet(paths, opts);
+  if (!read.mapping) {
+    return {
+      rules: [],
+      correlations: [],
+      errors: read.errors,
+      inactive: [],
+      filters: [],
+      files: read.files,
+    };
+  }
+  const compiled = compileDocuments(read.documents, read.mapping, opts);
+  return { ...compiled, errors: [...read.errors, ...compiled.errors], files: read.files };
+}
+
+/**
+ * The first half of loading: the rule files found, their parsed documents,
+ * the mapping (absent when it cannot load: the reason is in `errors`).
+ */
+export function readRuleSet(
+  paths: readonly string[],
+  opts: LoadOptions,
+): { files: string[]; documents: SigmaDocument[]; errors: RuleError[]; mapping?: Mapping } {
   const errors: RuleError[] = [];
   const files = ruleFiles(paths, errors);
   const parsed = parseRuleFiles(files);
   errors.push(...parsed.errors);
-  let mapping = opts.mapping;
-  if (!mapping) {
-    try {
-      mapping = Mapping.load(opts.mappingPaths ?? []);
-    } catch (err) {
-      if (!(err instanceof RuleError)) throw err;
-      errors.push(err);
-      return { rules: [], correlations: [], errors, inactive: [], filters: [], files };
-    }
+  if (opts.mapping) return { files, documents: parsed.documents, errors, mapping: opts.mapping };
+  try {
+    return {
+      files,
+      documents: parsed.documents,
+      errors,
+      mapping: Mapping.load(opts.mappingPaths ?? []),
+    };
+  } catch (err) {
+    if (!(err instanceof RuleError)) throw err;
+    errors.push(err);
+    return { files, documents: parsed.documents, errors };
   }
-  const compiled = compileDocuments(parsed.documents, mapping, opts);
-  return { ...compiled, errors: [...errors, ...compiled.errors], files };
 }

@@ -4,13 +4,11 @@ import { parseDetection } from './detection.js';
 import { RuleError } from './errors.js';
 import {
   compileDocuments,
-  parseRuleFiles,
-  ruleFiles,
+  readRuleSet,
   type InactiveRule,
   type LoadedRules,
   type LoadOptions,
 } from './loader.js';
-import { Mapping } from './mapping.js';
 import type { SigmaCorrelation, SigmaDocument, SigmaFilter, SigmaRule } from './rule.js';
 
 /*
@@ -285,33 +283,11 @@ export function loadRulesWithOverrides(
   paths: readonly string[],
   opts: OverrideLoadOptions = {},
 ): LoadedRules & { applied: AppliedOverride[] } {
-  const errors: RuleError[] = [];
-  const files = ruleFiles(paths, errors);
-  const parsed = parseRuleFiles(files);
-  errors.push(...parsed.errors);
-  let mapping = opts.mapping;
+  const { files, documents, errors, mapping } = readRuleSet(paths, opts);
   if (!mapping) {
-    try {
-      mapping = Mapping.load(opts.mappingPaths ?? []);
-    } catch (err) {
-      if (!(err instanceof RuleError)) throw err;
-      errors.push(err);
-      return {
-        rules: [],
-        correlations: [],
-        errors,
-        inactive: [],
-        filters: [],
-        files,
-        applied: [],
-      };
-    }
+    return { rules: [], correlations: [], errors, inactive: [], filters: [], files, applied: [] };
   }
-  const o = applyOverrides(
-    parsed.documents,
-    opts.overrides ?? [],
-    opts.overridesSource ?? 'config',
-  );
+  const o = applyOverrides(documents, opts.overrides ?? [], opts.overridesSource ?? 'config');
   const compiled = compileDocuments(o.documents, mapping, opts);
   const loaded = dropDisabled(
     { ...compiled, errors: [...errors, ...o.errors, ...compiled.errors], files },
