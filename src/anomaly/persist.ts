@@ -4,10 +4,8 @@
  * scalars, then the slot arrays as raw little-endian floats. A connection of
  * its own, like the FIM baseline: the event writer thread never waits on it.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from '../store/migrations.js';
+import { openDatabase } from '../store/open.js';
 import type { AnomalyConfig } from '../config/schema.js';
 import { SlotBaseline } from './baseline.js';
 import { LevelShift } from './classes.js';
@@ -140,11 +138,7 @@ export class AnomalyStateStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    this.db = openDatabase(file);
   }
 
   /** Every stored baseline that still decodes under `cfg`; the rest are counted as `skipped`. */

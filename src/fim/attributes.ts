@@ -109,24 +109,16 @@ export function encodeHead(s: FileState): string {
 }
 
 export function encodeState(s: FileState): string {
-  const o: Record<string, unknown> = {
-    type: s.type,
-    mode: s.mode,
-    inode: s.inode,
-    nlink: s.nlink,
-    uid: s.uid,
-    gid: s.gid,
-    size: s.size,
-    mtime: s.mtime,
-    ctime: s.ctime,
-  };
+  const o: Record<string, unknown> = {};
   if (s.hash !== undefined) o.hash = s.hash;
   if (s.target !== undefined) o.target = s.target;
   if (s.xattrs !== undefined) {
     o.xattrs = Object.fromEntries(Object.entries(s.xattrs).sort(([a], [b]) => (a < b ? -1 : 1)));
   }
   if (s.error !== undefined) o.error = s.error;
-  return JSON.stringify(o);
+  // Built on encodeHead, so the head is a prefix of the state by construction.
+  const tail = JSON.stringify(o);
+  return tail === '{}' ? `${encodeHead(s)}}` : `${encodeHead(s)},${tail.slice(1)}`;
 }
 
 export function decodeState(text: string): FileState {

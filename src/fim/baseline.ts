@@ -1,11 +1,8 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { FimPathConfig } from '../config/schema.js';
 import { VigilError } from '../errors.js';
-import { migrate } from '../store/migrations.js';
-import { configureConnection } from '../store/sqlite-write.js';
+import { openDatabase } from '../store/open.js';
 import { decodeState, type FileState } from './attributes.js';
 import { display } from './paths.js';
 import { addMac, MacSum, makeSeal, sealSignatureValid, type FimKey, type Seal } from './signer.js';
@@ -98,22 +95,7 @@ export class Baseline {
   }
 
   static open(file: string): Baseline {
-    let db: Database.Database;
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      db = new Database(file);
-      configureConnection(db);
-      migrate(db);
-    } catch (err) {
-      throw new VigilError(
-        'VIGIL_ERR_STORE_OPEN',
-        `cannot open store ${file}: ${(err as Error).message}`,
-        {
-          file,
-          cause: err,
-        },
-      );
-    }
+    const db = openDatabase(file);
     return new Baseline(db);
   }
 

@@ -1,18 +1,12 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Generated, type SqlBool, type Expression } from 'kysely';
 import { VigilError } from '../errors.js';
 import type { CounterSnapshot } from '../event/counters.js';
 import { ARRAY_FIELDS, NUMERIC_FIELDS } from '../event/fields.js';
 import type { Alert, Event } from '../event/types.js';
-import { migrate } from './migrations.js';
-import {
-  configureConnection,
-  createBatchWriter,
-  encodeBatch,
-  type EncodedBatch,
-} from './sqlite-write.js';
+import { openDatabase } from './open.js';
+import { createBatchWriter, encodeBatch, type EncodedBatch } from './sqlite-write.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import type {
   EventQuery,
@@ -79,34 +73,7 @@ export class SqliteStore implements Store {
    * overlaps decoding (used by `vigil start` and `vigil scan --store`).
    */
   static async open(file: string, opts: { writerThread?: boolean } = {}): Promise<SqliteStore> {
-    let db: Database.Database;
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      db = new Database(file);
-      configureConnection(db);
-    } catch (err) {
-      throw new VigilError(
-        'VIGIL_ERR_STORE_OPEN',
-        `cannot open store ${file}: ${(err as Error).message}`,
-        {
-          file,
-          cause: err,
-        },
-      );
-    }
-    try {
-      migrate(db);
-    } catch (err) {
-      db.close();
-      throw new VigilError(
-        'VIGIL_ERR_STORE_OPEN',
-        `cannot migrate store ${file}: ${(err as Error).message}`,
-        {
-          file,
-          cause: err,
-        },
-      );
-    }
+    const db = openDatabase(file);
     return new SqliteStore(file, db, opts.writerThread ?? false);
   }
 
