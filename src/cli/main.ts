@@ -53,6 +53,10 @@ function build(run: (code: Promise<number>) => void): Command {
     .option('--no-rules', 'decode only; match no rules')
     .option('--store', 'also store the events and alerts in the data directory')
     .option('--errors', 'print every event that decoded with an error')
+    .option(
+      '--single-thread',
+      'decode, match and correlate on one thread (default: a worker thread decodes and matches)',
+    )
     .action((files: string[], _o, cmd: Command) => run(scan(files, globals(cmd) as never)));
 
   program

@@ -1,3 +1,4 @@
+import { EpochReader } from '../event/epoch.js';
 import type { Event } from '../event/types.js';
 
 /*
@@ -40,10 +41,34 @@ interface Session {
   held: Event[];
   /** Event time (epoch ms) of the session's last line. */
   seen: number;
+  /** Where the session is filed: its context's sessions by pid, and the context's key. */
+  readonly pids: Map<number, Session>;
+  readonly pid: number;
+  readonly context: string;
+  /** `order` position stamp: the session moves to the back only when it has drifted far forward. */
+  stamp: number;
 }
 
+/** A session drifted this many insertions from the back of `order` is moved there when seen. */
+const REFRESH = MAX_SESSIONS / 4;
+/** Event time between idle sweeps when no session is created. */
+const SWEEP_MS = 1000;
+
 export class SessionMemory {
-  private readonly sessions = new Map<string, Session>();
+  /** Per source, host and program: the sessions by pid. */
+  private readonly contexts = new Map<string, Map<number, Session>>();
+  /**
+   * Every session, roughly least recently seen first: a session goes to the
+   * back when seen only once it drifted REFRESH insertions forward, so most
+   * lines cost no reordering.
+   */
+  private readonly order = new Set<Session>();
+  private counter = 0;
+  private nextSweep = -Infinity;
+  private readonly epoch = new EpochReader();
+  /** The context the previous line was in: consecutive lines mostly share it. */
+  private last:
+    { source: string; host: string; program: string; pids: Map<number, Session> } | undefined;
 
   /** Passes decoded events through the memory; returns them with held ones released. */
   process(events: Event[]): Event[] {
@@ -64,7 +89,7 @@ export class SessionMemory {
   /** Releases every held event (unfilled); the learned addresses stay. */
   flush(): Event[] {
     const out: Event[] = [];
-    for (const s of this.sessions.values()) {
+    for (const s of this.order) {
       for (const h of s.held) out.push(h);
       s.held = [];
     }
@@ -72,18 +97,30 @@ export class SessionMemory {
   }
 
   private track(e: Event, program: string, pid: number, out: Event[]): void {
-    const now = Date.parse(e['@timestamp']);
-    const key = `${e.vigil.source}\u0000${e.host?.name ?? ''}\u0000${program}\u0000${pid}`;
-    let s = this.sessions.get(key);
-    if (s) {
-      this.sessions.delete(key); // re-inserted below: the map is in least-recently-seen order
-      if (!(Math.abs(now - s.seen) <= TTL_MS)) {
-        for (const h of s.held) out.push(h);
-        s = undefined;
-      }
+    const now = this.epoch.read(e['@timestamp']);
+    const host = e.host?.name ?? '';
+    let [pids, context] = this.contextOf(e.vigil.source, host, program);
+    let s = pids.get(pid);
+    if (s && !(Math.abs(now - s.seen) <= TTL_MS)) {
+      for (const h of s.held) out.push(h);
+      this.end(s);
+      s = undefined;
     }
-    this.expire(now, out);
-    s ??= { source: undefined, held: [], seen: now };
+    if (!s || now >= this.nextSweep) {
+      this.expire(now, out);
+      this.nextSweep = now + SWEEP_MS;
+    }
+    if (!s) {
+      // Ending sessions may have dropped the context's map: file the new one afresh.
+      [pids, context] = this.contextOf(e.vigil.source, host, program);
+      s = { source: undefined, held: [], seen: now, pids, pid, context, stamp: ++this.counter };
+      pids.set(pid, s);
+      this.order.add(s);
+    } else if (this.counter - s.stamp > REFRESH) {
+      this.order.delete(s);
+      this.order.add(s);
+      s.stamp = ++this.counter;
+    }
     s.seen = now;
 
     const category = e.event.category;
@@ -91,34 +128,52 @@ export class SessionMemory {
     const src = e.source;
     const named = src?.ip !== undefined || src?.domain !== undefined;
     if (src !== undefined && named && (auth || category?.includes('network') === true)) {
-      s.source = { ...src };
-      delete s.source.port;
+      s.source = withoutPort(src);
       for (const h of s.held) out.push(fill(h, s.source));
       s.held = [];
     } else if (auth && !named) {
       if (s.source !== undefined) fill(e, s.source);
       else if (isFailedLogin(e) && s.held.length < MAX_HELD) {
         s.held.push(e);
-        this.sessions.set(key, s);
         return;
       }
     }
     if (e.event.action !== undefined && END_ACTIONS.has(e.event.action)) {
       // The session is over: what is still held will never learn its address.
       for (const h of s.held) out.push(h);
-      out.push(e);
-      return;
+      this.end(s);
     }
     out.push(e);
-    this.sessions.set(key, s);
+  }
+
+  private contextOf(source: string, host: string, program: string): [Map<number, Session>, string] {
+    const last = this.last;
+    if (last && last.source === source && last.host === host && last.program === program) {
+      return [last.pids, `${source}\u0000${host}\u0000${program}`];
+    }
+    const context = `${source}\u0000${host}\u0000${program}`;
+    let pids = this.contexts.get(context);
+    if (!pids) this.contexts.set(context, (pids = new Map()));
+    this.last = { source, host, program, pids };
+    return [pids, context];
+  }
+
+  /** Forgets the session (the pid may be reused for a new one). */
+  private end(s: Session): void {
+    this.order.delete(s);
+    s.pids.delete(s.pid);
+    if (s.pids.size === 0) {
+      this.contexts.delete(s.context);
+      if (this.last?.pids === s.pids) this.last = undefined;
+    }
   }
 
   /** Ends the least recently seen sessions beyond the bound or idle for longer than TTL_MS. */
   private expire(now: number, out: Event[]): void {
-    for (const [key, s] of this.sessions) {
-      if (this.sessions.size <= MAX_SESSIONS && Math.abs(now - s.seen) <= TTL_MS) break;
+    for (const s of this.order) {
+      if (this.order.size <= MAX_SESSIONS && Math.abs(now - s.seen) <= TTL_MS) break;
       for (const h of s.held) out.push(h);
-      this.sessions.delete(key);
+      this.end(s);
     }
   }
 }
@@ -130,6 +185,16 @@ function isFailedLogin(e: Event): boolean {
     e.event.category?.includes('authentication') === true &&
     e.labels?.auth_step === undefined
   );
+}
+
+/** The address part of a `source` (a later line of the session comes from another port). */
+function withoutPort(src: NonNullable<Event['source']>): NonNullable<Event['source']> {
+  // Copied field by field: \`delete\` would turn the object into a slow dictionary.
+  const out: NonNullable<Event['source']> = {};
+  for (const k in src) {
+    if (k !== 'port') (out as Record<string, unknown>)[k] = (src as Record<string, unknown>)[k];
+  }
+  return out;
 }
 
 /** Sets the session's client address on an event that names none, with related.ip/hosts. */

@@ -4,8 +4,9 @@ import type { FimPathConfig } from '../config/schema.js';
 import { VigilError } from '../errors.js';
 import { openDatabase } from '../store/open.js';
 import { decodeState, type FileState } from './attributes.js';
-import { display } from './paths.js';
+import { display, fromBytes, nameKey } from './paths.js';
 import { addMac, MacSum, makeSeal, sealSignatureValid, type FimKey, type Seal } from './signer.js';
+import { Staging } from './staging.js';
 
 export interface BaselineRow {
   path: Buffer;
@@ -64,8 +65,8 @@ function belowBounds(root: Buffer): [Buffer, Buffer] {
  * The baseline in the store's SQLite file, on its own connection (WAL lets
  * it share the file with a running `vigil start`). Every change goes through
  * `apply`, one short IMMEDIATE transaction that also re-signs the seal;
- * `init` stages rows in a TEMP table (which takes no lock on the store) and
- * swaps them in at the end.
+ * `init` stages rows in a table of its own (see Staging) and swaps them in
+ * at the end.
  */
 export class Baseline {
   private readonly db: Database.Database;
@@ -163,13 +164,13 @@ export class Baseline {
     return problems;
   }
 
-  /** The entries directly inside `dir`, by name (latin1 of the name's bytes). */
+  /** The entries directly inside `dir`, by `nameKey` of their names. */
   children(dir: Buffer): Map<string, BaselineRow> {
     const out = new Map<string, BaselineRow>();
     const skip = dir.length === 1 && dir[0] === 0x2f ? 1 : dir.length + 1;
     for (const r of this.stmts.children.iterate(dir)) {
       const row = this.row(r);
-      out.set(row.path.toString('latin1', skip), row);
+      out.set(nameKey(fromBytes(row.path.subarray(skip))), row);
     }
     return out;
   }
@@ -288,32 +289,21 @@ export class Baseline {
     tx.immediate();
   }
 
-  /** Starts an init: rows go to a TEMP table until `commitStaged`. */
-  beginStaging(): void {
-    this.db.exec('DROP TABLE IF EXISTS temp.fim_staged');
-    this.db.exec(
-      'CREATE TEMP TABLE fim_staged (path BLOB PRIMARY KEY, dir BLOB NOT NULL, state TEXT NOT NULL, mac BLOB NOT NULL) WITHOUT ROWID',
-    );
-    this.stageStmt = this.db.prepare(
-      'INSERT OR REPLACE INTO temp.fim_staged (path, dir, state, mac) VALUES (?, ?, ?, ?)',
-    );
-  }
+  private staging: Staging | undefined;
 
-  private stageStmt: Database.Statement | undefined;
-  private stagedBatch: Array<[Buffer, Buffer, string, Buffer]> = [];
+  /** Starts an init: rows go to a staging table until `commitStaged` (or `abortStaging`). */
+  beginStaging(): void {
+    this.abortStaging();
+    this.staging = new Staging(this.db);
+  }
 
   stage(p: Buffer, dir: Buffer, text: string, mac: Buffer): void {
-    this.stagedBatch.push([p, dir, text, mac]);
-    if (this.stagedBatch.length >= 2000) this.flushStaged();
+    this.staging!.add(p, dir, text, mac);
   }
 
-  private flushStaged(): void {
-    const rows = this.stagedBatch;
-    this.stagedBatch = [];
-    const stmt = this.stageStmt!;
-    this.db.transaction(() => {
-      for (const r of rows) stmt.run(...r);
-    })();
+  abortStaging(): void {
+    this.staging?.drop();
+    this.staging = undefined;
   }
 
   /**
@@ -321,13 +311,17 @@ export class Baseline {
    * undefined) with the staged ones and re-signs, in one transaction.
    */
   commitStaged(roots: Buffer[] | undefined, key: FimKey, adHoc?: FimPathConfig[]): number {
-    this.flushStaged();
+    const staging = this.staging!;
+    staging.flush();
     const tx = this.db.transaction(() => {
       const seal = roots === undefined ? undefined : this.trustedSeal(key);
       let agg = seal ? BigInt('0x' + seal.aggregate) : 0n;
       let count = seal?.entries ?? 0;
       if (roots === undefined) {
-        this.db.exec('DELETE FROM fim_entries');
+        // The staging table becomes the baseline: no row is copied.
+        this.db.exec(`DROP TABLE fim_entries;
+          ALTER TABLE ${staging.table} RENAME TO fim_entries;
+          CREATE INDEX fim_entries_dir ON fim_entries(dir);`);
         count = 0;
       } else {
         for (const root of roots) {
@@ -340,15 +334,11 @@ export class Baseline {
             this.stmts.del.run(old.path);
           }
         }
+        this.db.exec(`INSERT OR REPLACE INTO fim_entries (path, dir, state, mac, updated)
+          SELECT path, dir, state, mac, updated FROM ${staging.table}`);
       }
-      const staged = new MacSum();
-      for (const r of this.db.prepare('SELECT mac FROM temp.fim_staged').iterate()) {
-        staged.add((r as { mac: Buffer }).mac);
-        count++;
-      }
-      agg = (agg + staged.value()) % (1n << 256n);
-      this.db.exec(`INSERT OR REPLACE INTO fim_entries (path, dir, state, mac, updated)
-        SELECT path, dir, state, mac, ${Date.now()} FROM temp.fim_staged`);
+      count += staging.count;
+      agg = (agg + staging.sum.value()) % (1n << 256n);
       if (adHoc) this.setAdHocRules(adHoc);
       this.stmts.metaPut.run(
         'seal',
@@ -356,9 +346,11 @@ export class Baseline {
       );
       return count;
     });
-    const n = tx.immediate();
-    this.db.exec('DROP TABLE temp.fim_staged');
-    return n;
+    try {
+      return tx.immediate();
+    } finally {
+      this.abortStaging();
+    }
   }
 
   /** Re-checks every entry's MAC, the count, the sum and the seal's signature. */

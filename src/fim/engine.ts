@@ -82,27 +82,30 @@ export async function init(
   const errors: string[] = [];
   s.baseline.beginStaging();
   let stats: WalkStats;
-  s.pool.setMacKey(key.macKeyBytes);
   try {
     stats = await walk({
       policy: p.policy,
       starts: p.starts,
       pool: s.pool,
       full: true,
+      rows: {
+        macKey: key.macKeyBytes,
+        onRow: (bytes, dir, text, mac, error) => {
+          s.baseline.stage(bytes, dir, text, mac);
+          if (error !== undefined) errors.push(`${display(bytes)}: ${error}`);
+        },
+      },
       onItem: (item) => {
         if (!item.cur) return;
-        if (item.encoded)
-          s.baseline.stage(item.bytes, item.dir, item.encoded.text, item.encoded.mac);
-        else {
-          const text = encodeState(item.cur);
-          s.baseline.stage(item.bytes, item.dir, text, key.mac(item.bytes, text));
-        }
+        const text = encodeState(item.cur);
+        s.baseline.stage(item.bytes, item.dir, text, key.mac(item.bytes, text));
         if (item.cur.error !== undefined) errors.push(`${display(item.path)}: ${item.cur.error}`);
       },
       onError: (path, message) => errors.push(`${path}: ${message}`),
     });
-  } finally {
-    s.pool.setMacKey(undefined);
+  } catch (err) {
+    s.baseline.abortStaging();
+    throw err;
   }
   const roots = paths.length > 0 ? p.starts.map((x) => Buffer.from(x.path)) : undefined;
   const entries = s.baseline.commitStaged(roots, key, p.adHoc);

@@ -1,21 +1,23 @@
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from './attributes.js';
-import type { HashBatch, HashJob, HashResult } from './hash-worker.js';
+import type { HashBatch, HashJob, HashResult, RowBatch, RowResults } from './hash-worker.js';
 import type { FsPath } from './paths.js';
 
 /**
  * Starts the hash worker. Built, it is a .js file; under tsx (tests,
  * benchmarks) it is a .ts file, and a worker does not inherit tsx's loader,
- * so a small bootstrap registers it first.
+ * so a small bootstrap registers it first: tsx's require hook, which starts
+ * in a third of the time (and CPU) of its ESM hooks and their extra thread.
  */
 function startWorker(): Worker {
   const base = import.meta.url;
   if (!base.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', base));
-  const target = new URL('./hash-worker.ts', base).href;
+  const target = fileURLToPath(new URL('./hash-worker.ts', base));
   // Resolved here: the worker's own resolution would start from the cwd.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  const tsx = fileURLToPath(import.meta.resolve('tsx/cjs/api'));
+  const boot = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(target)});`;
   return new Worker(boot, { eval: true });
 }
 
@@ -25,21 +27,36 @@ const BATCH_FILES = 64;
 const BATCH_BYTES = 8 << 20;
 const BATCHES_PER_WORKER = 4;
 
+/** A message for a thread and what to do with its answer. */
+interface Unit {
+  message: HashBatch | RowBatch;
+  files: number;
+  settle(answer: HashResult[] | RowResults): void;
+  fail(error: string): void;
+}
+
 interface Slot {
   worker: Worker;
-  outstanding: Array<Map<number, (r: HashResult) => void>>;
+  outstanding: Unit[];
+}
+
+/** Single files gathered into the next `files` batch. */
+interface OpenBatch {
+  jobs: HashJob[];
+  done: Map<number, (r: HashResult) => void>;
+  bytes: number;
 }
 
 /** Hashes files on worker threads; `hash` resolves with the file's state as read. */
 export class HashPool {
   private readonly slots: Slot[] = [];
-  private queue: Array<{ job: HashJob; size: number; done: (r: HashResult) => void }> = [];
+  private queue: Unit[] = [];
+  private open: OpenBatch | undefined;
   private nextId = 1;
   private inFlight = 0;
   private waiters: Array<() => void> = [];
   private failure: Error | undefined;
   private flushArmed = false;
-  private macKey: Buffer | undefined;
 
   constructor(
     readonly algorithm: HashAlgorithm,
@@ -51,16 +68,11 @@ export class HashPool {
   private startWorkers(): void {
     for (let i = 0; i < this.size; i++) {
       const slot: Slot = { worker: startWorker(), outstanding: [] };
-      slot.worker.on('message', (results: HashResult[]) => this.settle(slot, results));
+      slot.worker.on('message', (answer: HashResult[] | RowResults) => this.settle(slot, answer));
       slot.worker.on('error', (err) => this.fail(err));
       slot.worker.unref();
       this.slots.push(slot);
     }
-  }
-
-  /** While set, results carry their stored encoding and MAC (see HashBatch). */
-  setMacKey(key: Buffer | undefined): void {
-    this.macKey = key;
   }
 
   /** Files queued or being hashed. */
@@ -72,8 +84,12 @@ export class HashPool {
     if (this.failure) return Promise.reject(this.failure);
     this.inFlight++;
     return new Promise((resolve) => {
-      this.queue.push({ job: { id: this.nextId++, path, follow }, size: sizeHint, done: resolve });
-      if (this.queue.length >= BATCH_FILES) this.dispatch();
+      const open: OpenBatch = (this.open ??= { jobs: [], done: new Map(), bytes: 0 });
+      const id = this.nextId++;
+      open.jobs.push({ id, path, follow });
+      open.done.set(id, resolve);
+      open.bytes += sizeHint;
+      if (open.jobs.length >= BATCH_FILES || open.bytes >= BATCH_BYTES) this.closeOpen();
       else if (!this.flushArmed) {
         this.flushArmed = true;
         setImmediate(() => {
@@ -81,6 +97,30 @@ export class HashPool {
           this.dispatch();
         });
       }
+    });
+  }
+
+  /**
+   * Hashes regular files (not following a final symlink) into stored rows,
+   * MACed with `macKey`: one message each way for the whole batch.
+   */
+  rows(paths: FsPath[], macKey: Buffer): Promise<RowResults> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.inFlight += paths.length;
+    return new Promise((resolve) => {
+      this.queue.push({
+        message: { kind: 'rows', algorithm: this.algorithm, paths, macKey },
+        files: paths.length,
+        settle: (answer) => resolve(answer as RowResults),
+        fail: (error) =>
+          resolve({
+            texts: paths.map(() => null),
+            macs: new Uint8Array(paths.length * 32),
+            errors: paths.map(() => error),
+            sizes: paths.map(() => 0),
+          }),
+      });
+      this.dispatch();
     });
   }
 
@@ -92,43 +132,45 @@ export class HashPool {
     }
   }
 
+  private closeOpen(): void {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    this.queue.push({
+      message: { kind: 'files', algorithm: this.algorithm, jobs: open.jobs },
+      files: open.jobs.length,
+      settle: (answer) => {
+        for (const r of answer as HashResult[]) open.done.get(r.id)?.(r);
+      },
+      fail: (error) => {
+        for (const [id, d] of open.done) d({ id, error });
+      },
+    });
+    this.dispatch();
+  }
+
   private dispatch(): void {
     if (this.slots.length === 0) this.startWorkers();
+    // A partial batch goes only to an idle thread: many small messages cost
+    // the main thread more than the hashing they feed.
+    if (this.open && this.slots.some((s) => s.outstanding.length === 0)) this.closeOpen();
     while (this.queue.length > 0) {
       const slot = this.slots
         .filter((s) => s.outstanding.length < BATCHES_PER_WORKER)
         .sort((a, b) => a.outstanding.length - b.outstanding.length)[0];
       if (!slot) return;
-      let bytes = 0;
-      let n = 0;
-      while (n < this.queue.length && n < BATCH_FILES && (n === 0 || bytes < BATCH_BYTES)) {
-        bytes += this.queue[n]!.size;
-        n++;
-      }
-      // A busy thread waits for a full batch: many small messages cost the
-      // main thread more than the hashing they feed.
-      if (n < BATCH_FILES && bytes < BATCH_BYTES && slot.outstanding.length > 0) return;
-      const taken = this.queue.slice(0, n);
-      this.queue = this.queue.slice(n);
-      const done = new Map(taken.map((t) => [t.job.id, t.done]));
-      slot.outstanding.push(done);
+      const unit = this.queue.shift()!;
+      slot.outstanding.push(unit);
       slot.worker.ref();
-      const batch: HashBatch = {
-        algorithm: this.algorithm,
-        jobs: taken.map((t) => t.job),
-        ...(this.macKey ? { macKey: this.macKey } : {}),
-      };
-      slot.worker.postMessage(batch);
+      slot.worker.postMessage(unit.message);
     }
   }
 
-  private settle(slot: Slot, results: HashResult[]): void {
-    const done = slot.outstanding.shift()!;
+  private settle(slot: Slot, answer: HashResult[] | RowResults): void {
+    const unit = slot.outstanding.shift()!;
     if (slot.outstanding.length === 0) slot.worker.unref();
-    for (const r of results) {
-      done.get(r.id)?.(r);
-      this.inFlight--;
-    }
+    this.inFlight -= unit.files;
+    unit.settle(answer);
     this.dispatch();
     const waiters = this.waiters;
     this.waiters = [];
@@ -139,12 +181,11 @@ export class HashPool {
     this.failure = new Error(`hash worker failed: ${err.message}`, { cause: err });
     // Every file still waiting gets an answer: an error, never a hang.
     const error = this.failure.message;
-    for (const slot of this.slots) {
-      for (const done of slot.outstanding.splice(0)) {
-        for (const [id, d] of done) d({ id, error });
-      }
-    }
-    for (const q of this.queue.splice(0)) q.done({ id: q.job.id, error });
+    const open = this.open;
+    this.open = undefined;
+    for (const slot of this.slots) for (const unit of slot.outstanding.splice(0)) unit.fail(error);
+    for (const unit of this.queue.splice(0)) unit.fail(error);
+    if (open) for (const [id, d] of open.done) d({ id, error });
     this.inFlight = 0;
     const waiters = this.waiters;
     this.waiters = [];

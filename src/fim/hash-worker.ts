@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { encodeState, stateOf, type FileState, type HashAlgorithm } from './attributes.js';
+import { EntryMac } from './entry-mac.js';
 
 /**
  * The hashing thread: opens each file without following a final symlink
@@ -16,11 +17,32 @@ export interface HashJob {
   follow: boolean;
 }
 
+/** Files to hash one by one, each answered with its state (a check's changed files). */
 export interface HashBatch {
+  kind: 'files';
   algorithm: HashAlgorithm;
   jobs: HashJob[];
-  /** When set, each result also carries its stored encoding and entry MAC (an init's rows, built off the main thread). */
-  macKey?: Uint8Array;
+}
+
+/**
+ * An init's regular files, answered with their stored rows: building the
+ * encoding and the entry MAC here keeps that work off the walking thread,
+ * and parallel arrays keep the answer to one cheap message.
+ */
+export interface RowBatch {
+  kind: 'rows';
+  algorithm: HashAlgorithm;
+  paths: Array<string | Uint8Array>;
+  macKey: Uint8Array;
+}
+
+export interface RowResults {
+  /** The stored encoding; null when the file could not be opened at all (the walker records what it is). */
+  texts: Array<string | null>;
+  /** 32 bytes per path, in order (zeros where `texts` is null). */
+  macs: Uint8Array;
+  errors: Array<string | null>;
+  sizes: number[];
 }
 
 export interface HashResult {
@@ -28,8 +50,6 @@ export interface HashResult {
   state?: FileState;
   /** errno code or reason, when the file could not be opened or read consistently. */
   error?: string;
-  text?: string;
-  mac?: Uint8Array;
 }
 
 const ATTEMPTS = 3;
@@ -74,12 +94,21 @@ export function hashFile(
       last = before;
       if (!before.isFile()) return { id: 0, state: stateOf(before) };
       const h = crypto.createHash(algorithm);
+      // Reading stops at the size fstat gave, without the read that only
+      // sees EOF: the second fstat catches a file that grew meanwhile.
+      let left = Number(before.size);
       let n: number;
-      while ((n = fs.readSync(fd, buffer, 0, CHUNK, null)) > 0) h.update(buffer.subarray(0, n));
+      while ((n = fs.readSync(fd, buffer, 0, CHUNK, null)) > 0) {
+        h.update(buffer.subarray(0, n));
+        left -= n;
+        if (left === 0) break;
+      }
       const after = fs.fstatSync(fd, { bigint: true });
       last = after;
       if (unchanged(before, after)) {
-        return { id: 0, state: { ...stateOf(after), hash: `${algorithm}:${h.digest('hex')}` } };
+        const state = stateOf(after);
+        state.hash = `${algorithm}:${h.digest('hex')}`;
+        return { id: 0, state };
       }
     } catch (err) {
       return { id: 0, ...(last ? { state: stateOf(last) } : {}), error: errorText(err) };
@@ -95,21 +124,40 @@ function errorText(err: unknown): string {
   return e.code ?? e.message;
 }
 
-parentPort?.on('message', (batch: HashBatch) => {
-  const results: HashResult[] = batch.jobs.map((job) => {
+function hashFiles(batch: HashBatch): HashResult[] {
+  return batch.jobs.map((job) => {
     const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
-    const r: HashResult = { ...hashFile(p, batch.algorithm, job.follow), id: job.id };
-    if (batch.macKey && r.state) {
-      const state = r.error !== undefined ? { ...r.state, error: r.error } : r.state;
-      r.text = encodeState(state);
-      r.mac = crypto
-        .createHmac('sha256', batch.macKey)
-        .update(typeof p === 'string' ? Buffer.from(p) : p)
-        .update('\0')
-        .update(r.text)
-        .digest();
-    }
-    return r;
+    return { ...hashFile(p, batch.algorithm, job.follow), id: job.id };
   });
-  parentPort!.postMessage(results);
+}
+
+function hashRows(batch: RowBatch): RowResults {
+  const n = batch.paths.length;
+  const out: RowResults = {
+    texts: new Array<string | null>(n),
+    macs: new Uint8Array(n * 32),
+    errors: new Array<string | null>(n),
+    sizes: new Array<number>(n),
+  };
+  const mac = new EntryMac(batch.macKey);
+  for (let i = 0; i < n; i++) {
+    const raw = batch.paths[i]!;
+    const p = typeof raw === 'string' ? raw : Buffer.from(raw);
+    const r = hashFile(p, batch.algorithm, false);
+    out.errors[i] = r.error ?? null;
+    out.sizes[i] = r.state?.size ?? 0;
+    if (!r.state) {
+      out.texts[i] = null;
+      continue;
+    }
+    if (r.error !== undefined) r.state.error = r.error;
+    const text = encodeState(r.state);
+    out.texts[i] = text;
+    out.macs.set(mac.mac(p, text), i * 32);
+  }
+  return out;
+}
+
+parentPort?.on('message', (batch: HashBatch | RowBatch) => {
+  parentPort!.postMessage(batch.kind === 'rows' ? hashRows(batch) : hashFiles(batch));
 });

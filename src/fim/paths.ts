@@ -31,6 +31,19 @@ export function nameOf(raw: Buffer): FsPath {
   return isUtf8(raw) ? raw.toString('utf8') : raw;
 }
 
+/**
+ * How a name is looked up among a directory's stored entries: the name
+ * itself when it is UTF-8, else its bytes as latin1 behind a NUL (which no
+ * name contains), so distinct invalid names never collide.
+ */
+export function nameKey(name: FsPath): string {
+  return typeof name === 'string' ? name : `\0${name.toString('latin1')}`;
+}
+
+export function fromNameKey(key: string): FsPath {
+  return key.startsWith('\0') ? Buffer.from(key.slice(1), 'latin1') : key;
+}
+
 export function parentOf(p: FsPath): FsPath {
   const b = toBytes(p);
   const i = b.lastIndexOf(0x2f);

@@ -16,6 +16,8 @@ export interface PolicyRule {
   readonly purge: boolean;
   /** Is this path (relative to root, '' for the root) left out? */
   excluded(rel: string, isDir: boolean): boolean;
+  /** Has include or exclude patterns (without, `excluded` is always false). */
+  readonly filtered: boolean;
   /** What the config said, stored with ad-hoc baselines. */
   readonly source: FimPathConfig;
 }
@@ -41,6 +43,7 @@ export function compileRule(cfg: FimPathConfig): PolicyRule {
     autoAccept: cfg.auto_accept,
     purge: cfg.purge,
     source: cfg,
+    filtered: include !== undefined || exclude !== undefined,
     excluded(rel, isDir) {
       if (rel === '') return false;
       if (exclude?.(rel)) return true;
@@ -81,6 +84,14 @@ export class Policy {
   /** Roots that no other root contains: where full walks start. */
   topRoots(): PolicyRule[] {
     return this.rules.filter((r) => !this.rules.some((o) => o !== r && isUnder(r.root, o.root)));
+  }
+
+  /**
+   * Does another rule's root lie strictly inside `dir`? Only then can an
+   * entry of `dir` be owned by another rule: a walk asks once per directory.
+   */
+  nestedBelow(dir: string, rule: PolicyRule): boolean {
+    return this.rules.some((r) => r !== rule && r.root !== dir && isUnder(r.root, dir));
   }
 
   /** Does a nested rule own this path (so the walk of an outer root must skip it)? */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VigilError } from '../errors.js';
+import { EntryMac } from './entry-mac.js';
 
 /**
  * The baseline's key: an Ed25519 key pair in the data directory (0600). The
@@ -15,6 +16,7 @@ const MOD = 1n << 256n;
 
 export class FimKey {
   private readonly macKey: Buffer;
+  private readonly entryMac: EntryMac;
 
   private constructor(
     private readonly privateKey: crypto.KeyObject,
@@ -23,6 +25,7 @@ export class FimKey {
   ) {
     const raw = privateKey.export({ format: 'der', type: 'pkcs8' });
     this.macKey = crypto.createHash('sha256').update('vigil fim entry mac\0').update(raw).digest();
+    this.entryMac = new EntryMac(this.macKey);
   }
 
   static path(dataDir: string): string {
@@ -86,12 +89,7 @@ export class FimKey {
   }
 
   mac(pathBytes: Buffer, state: string): Buffer {
-    return crypto
-      .createHmac('sha256', this.macKey)
-      .update(pathBytes)
-      .update('\0')
-      .update(state)
-      .digest();
+    return this.entryMac.mac(pathBytes, state);
   }
 
   sign(data: string): string {

@@ -4,7 +4,18 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { encodeHead, sameStatKey, stateOf, type FileState } from './attributes.js';
 import type { BaselineRow, Baseline } from './baseline.js';
 import type { HashPool } from './hash-pool.js';
-import { display, fromBytes, joinPath, nameOf, toBytes, type FsPath } from './paths.js';
+import type { RowResults } from './hash-worker.js';
+import { listDir, type Entry } from './listing.js';
+import {
+  display,
+  fromBytes,
+  fromNameKey,
+  joinPath,
+  nameKey,
+  nameOf,
+  toBytes,
+  type FsPath,
+} from './paths.js';
 import type { Policy, PolicyRule } from './policy.js';
 import { readXattrs } from './xattrs.js';
 
@@ -19,8 +30,6 @@ export interface WalkItem {
   rule: PolicyRule;
   old?: BaselineRow;
   cur?: FileState;
-  /** `cur` as stored and its MAC, when a hash thread built them (an init). */
-  encoded?: { text: string; mac: Buffer };
   /** Known equal to `old` (stat fields, and the hash or link target carried over). */
   unchanged?: boolean;
 }
@@ -34,10 +43,19 @@ export interface WalkOptions {
   pool: HashPool;
   /** Hash every file even when inode, size, mtime and ctime are unchanged. */
   full: boolean;
+  /** An init: regular files come back as stored rows built by the hash threads, not as items. */
+  rows?: RowSink;
   onItem(item: WalkItem): void;
   /** A directory that could not be listed: its entries are neither compared nor reported gone. */
   onError?(path: string, message: string): void;
   signal?: AbortSignal;
+}
+
+export interface RowSink {
+  /** The key the hash threads MAC the rows with. */
+  macKey: Buffer;
+  /** One regular file's row; `error` when it could not be read (the row says so too). */
+  onRow(bytes: Buffer, dir: Buffer, text: string, mac: Buffer, error: string | undefined): void;
 }
 
 // Files handed to the hash pool and not yet back: bounds memory on any tree.
@@ -46,6 +64,7 @@ const MAX_PENDING = 2048;
 // `vigil start` does not starve the pipeline.
 const YIELD_EVERY = 1024;
 const HASH_YIELD_EVERY = 32;
+const ROW_BATCH = 64;
 const HASH_TAIL = /^,"hash":"([a-z0-9]+:[0-9a-f]+)"\}$/;
 
 export interface WalkStats {
@@ -66,6 +85,11 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
   const emit = (item: WalkItem): void => {
     if (item.cur?.error !== undefined) stats.errors++;
     opts.onItem(item);
+  };
+
+  const track = (job: Promise<void>): void => {
+    pending.add(job);
+    void job.finally(() => pending.delete(job));
   };
 
   const gone = (row: BaselineRow, rule: PolicyRule): void => {
@@ -105,11 +129,6 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
   };
 
   /**
-   * An init's regular file (the listing says so): the hash thread's fstat
-   * is all the state needed, so the walk spends no lstat on it. Only a file
-   * that cannot be opened is stat'ed here, to record what it is.
-   */
-  /**
    * The common case of a check, decided on the stored text without parsing
    * it: every stat field as stored, and after them only the hash (of this
    * algorithm, carried over as for an unchanged stat key) or the same link
@@ -127,34 +146,67 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     return true;
   };
 
-  const hashOnly = async (
+  /**
+   * An init's regular files (the listing says so), gathered for the hash
+   * threads, which fstat, hash, encode and MAC each: the walk spends no
+   * lstat and no per-file message on them.
+   */
+  let batch: { paths: FsPath[]; dirs: Buffer[]; rule: PolicyRule | undefined } = {
+    paths: [],
+    dirs: [],
+    rule: undefined,
+  };
+
+  const sendRows = async (sink: RowSink): Promise<void> => {
+    const { paths, dirs, rule } = batch;
+    if (paths.length === 0) return;
+    batch = { paths: [], dirs: [], rule: undefined };
+    stats.hashed += paths.length;
+    track(opts.pool.rows(paths, sink.macKey).then((r) => takeRows(sink, paths, dirs, rule!, r)));
+    // Answers arrive as messages, which only a real turn of the event loop
+    // delivers: without one the threads sit idle while the walk runs on.
+    await yieldToLoop();
+    await opts.pool.below(MAX_PENDING);
+  };
+
+  const queueRow = async (
+    sink: RowSink,
     p: FsPath,
-    bytes: Buffer,
     dir: Buffer,
     rule: PolicyRule,
   ): Promise<void> => {
-    stats.hashed++;
-    const job = opts.pool.hash(p, false, 0).then((r) => {
-      let cur = r.state;
-      if (!cur) {
-        const { st, error, gone: vanished } = statOf(p, false);
-        if (vanished) return;
-        cur = st ? stateOf(st) : unreadable(error!);
+    if (batch.rule !== rule) await sendRows(sink);
+    batch.rule = rule;
+    batch.paths.push(p);
+    batch.dirs.push(dir);
+    if (batch.paths.length >= ROW_BATCH) await sendRows(sink);
+  };
+
+  const takeRows = (
+    sink: RowSink,
+    paths: FsPath[],
+    dirs: Buffer[],
+    rule: PolicyRule,
+    r: RowResults,
+  ): void => {
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i]!;
+      const text = r.texts[i];
+      const error = r.errors[i] ?? undefined;
+      if (text === null || text === undefined) {
+        // Not opened at all: what it is now comes from an lstat.
+        const { st, error: statError, gone: vanished } = statOf(p, false);
+        if (vanished) continue;
+        const cur = st ? stateOf(st) : unreadable(statError!);
+        if (error !== undefined) cur.error = error;
+        emit({ path: p, bytes: toBytes(p), dir: dirs[i]!, rule, cur });
+        continue;
       }
-      if (r.error !== undefined) {
-        cur.error = r.error;
-        delete cur.hash;
-      }
-      stats.bytesHashed += cur.size;
-      const item: WalkItem = { path: p, bytes, dir, rule, cur };
-      if (r.text && r.mac && cur === r.state)
-        item.encoded = { text: r.text, mac: Buffer.from(r.mac) };
-      emit(item);
-    });
-    pending.add(job);
-    void job.finally(() => pending.delete(job));
-    if (stats.hashed % HASH_YIELD_EVERY === 0) await yieldToLoop();
-    await opts.pool.below(MAX_PENDING);
+      if (error !== undefined) stats.errors++;
+      stats.bytesHashed += r.sizes[i]!;
+      const mac = Buffer.from(r.macs.buffer, r.macs.byteOffset + i * 32, 32);
+      sink.onRow(toBytes(p), dirs[i]!, text, mac, error);
+    }
   };
 
   const visit = async (
@@ -165,20 +217,9 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     rel: string,
     rule: PolicyRule,
     old: BaselineRow | undefined,
-    regular = false,
   ): Promise<void> => {
     if (opts.signal?.aborted) return;
     if (++stats.visited % YIELD_EVERY === 0) await yieldToLoop();
-    if (
-      regular &&
-      !opts.baseline &&
-      !rule.followSymlinks &&
-      rule.attributes.has('hash') &&
-      !rule.attributes.has('xattrs')
-    ) {
-      await hashOnly(p, bytes, dir, rule);
-      return;
-    }
     const { st, error, gone: vanished } = statOf(p, rule.followSymlinks);
     if (vanished) {
       if (old) gone(old, rule);
@@ -230,13 +271,9 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
             delete next.hash;
           }
           item.cur = next;
-          if (r.text && r.mac && next === r.state && !cur.xattrs && cur.error === undefined) {
-            item.encoded = { text: r.text, mac: Buffer.from(r.mac) };
-          }
           emit(item);
         });
-        pending.add(job);
-        void job.finally(() => pending.delete(job));
+        track(job);
         // Results arrive as messages, which only a real turn of the event
         // loop delivers: without one the threads sit idle while the walk
         // runs on in microtasks.
@@ -267,9 +304,9 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     rule: PolicyRule,
     hadOld: boolean,
   ): Promise<void> => {
-    let entries: fs.Dirent<Buffer>[];
+    let entries: Entry[];
     try {
-      entries = fs.readdirSync(dir, { encoding: 'buffer', withFileTypes: true });
+      entries = listDir(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       if ((code === 'ENOENT' || code === 'ENOTDIR') && hadOld && opts.baseline) {
@@ -291,24 +328,35 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     }
     const oldChildren =
       hadOld && opts.baseline ? opts.baseline.children(dirBytes) : new Map<string, BaselineRow>();
-    entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    // Per directory, not per entry: which checks can apply at all.
+    const nested = typeof dir === 'string' && opts.policy.nestedBelow(dir, rule);
+    const rows =
+      opts.rows &&
+      !rule.followSymlinks &&
+      rule.attributes.has('hash') &&
+      !rule.attributes.has('xattrs')
+        ? opts.rows
+        : undefined;
     for (const e of entries) {
       if (opts.signal?.aborted) return;
-      const key = e.name.toString('latin1');
+      const name = typeof e.name === 'string' ? e.name : nameOf(e.name);
+      const key = nameKey(name);
       const oldChild = oldChildren.get(key);
       oldChildren.delete(key);
-      const name = nameOf(e.name);
-      const shown = typeof name === 'string' ? name : display(name);
-      const childRel = rel === '' ? shown : `${rel}/${shown}`;
       const child = joinPath(dir, name);
-      if (typeof child === 'string' && opts.policy.ownedByOther(child, rule)) continue;
+      if (nested && opts.policy.ownedByOther(child as string, rule)) continue;
       const isDir = e.isDirectory() || (rule.followSymlinks && e.isSymbolicLink());
-      if (rule.excluded(childRel, isDir)) continue;
-      await visit(child, toBytes(child), dirBytes, depth + 1, childRel, rule, oldChild, e.isFile());
+      const childRel = rule.filtered ? relOf(rel, name) : '';
+      if (rule.filtered && rule.excluded(childRel, isDir)) continue;
+      if (rows && e.isFile()) {
+        if (++stats.visited % YIELD_EVERY === 0) await yieldToLoop();
+        await queueRow(rows, child, dirBytes, rule);
+        continue;
+      }
+      await visit(child, toBytes(child), dirBytes, depth + 1, childRel, rule, oldChild);
     }
-    for (const row of oldChildren.values()) {
-      const shown = display(fromBytes(row.path.subarray(row.path.lastIndexOf(0x2f) + 1)));
-      const childRel = rel === '' ? shown : `${rel}/${shown}`;
+    for (const [key, row] of oldChildren) {
+      const childRel = relOf(rel, fromNameKey(key));
       const childPath = row.path.toString();
       if (
         opts.policy.ownedByOther(childPath, rule) ||
@@ -326,8 +374,15 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     const dir = dirOf(bytes);
     await visit(start.path, bytes, dir, depth, rel, start.rule, opts.baseline?.get(bytes));
   }
+  if (opts.rows) await sendRows(opts.rows);
   while (pending.size > 0) await Promise.all([...pending]);
   return stats;
+}
+
+/** A path relative to its rule's root, as include and exclude patterns see it. */
+function relOf(rel: string, name: FsPath): string {
+  const shown = typeof name === 'string' ? name : display(name);
+  return rel === '' ? shown : `${rel}/${shown}`;
 }
 
 function unreadable(error: string): FileState {

@@ -6,7 +6,7 @@ import type { Detection, FieldItem, Selection } from './detection.js';
 import { RuleError } from './errors.js';
 import {
   DEFAULT_KEYWORD_FIELDS,
-  readPath,
+  pathReader,
   type Mapping,
   type MappingEntry,
   type ResolvedField,
@@ -53,47 +53,83 @@ type Scalar = string | number | boolean;
 
 const NO_VALUES: readonly Scalar[] = [];
 
-/** One event as the matchers see it: field values read once, as lists. */
+function isScalar(e: unknown): e is Scalar {
+  return typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean';
+}
+
+/** Lists of scalars (event.category, related.ip) are the event's own array: no copy to read them. */
+function allScalars(x: readonly unknown[]): boolean {
+  for (let i = 0; i < x.length; i++) if (!isScalar(x[i])) return false;
+  return true;
+}
+
+/** A path's values for the view's current event (`gen`), kept from event to event. */
+interface Slot {
+  readonly read: (event: Event) => unknown;
+  gen: number;
+  raw: readonly Scalar[];
+  /** The array `raw` is for a one-value field: reused, so reading a field allocates nothing. */
+  readonly one: Scalar[];
+  lowGen: number;
+  readonly low: string[];
+}
+
+/**
+ * One event as the matchers see it: field values read once, as lists. A
+ * view is reused from event to event (`reset`); what `values` and `lowered`
+ * return is valid until then and must not be kept or changed.
+ */
 export class EventView {
-  private readonly raw = new Map<string, readonly Scalar[]>();
-  private readonly low = new Map<string, readonly string[]>();
+  private readonly slots = new Map<string, Slot>();
+  private gen = 0;
   constructor(public event: Event) {}
 
   /** Views another event (the detector reuses one view instead of allocating per event). */
   reset(event: Event): this {
     this.event = event;
-    this.raw.clear();
-    this.low.clear();
+    this.gen++;
     return this;
+  }
+
+  private slot(path: string): Slot {
+    let s = this.slots.get(path);
+    if (s === undefined) {
+      s = { read: pathReader(path), gen: -1, raw: NO_VALUES, one: [''], lowGen: -1, low: [] };
+      this.slots.set(path, s);
+    }
+    return s;
   }
 
   /** The field's values: a list for list fields, [] when absent or null. */
   values(path: string): readonly Scalar[] {
-    let v = this.raw.get(path);
-    if (v === undefined) {
-      const x = readPath(this.event, path);
+    const s = this.slot(path);
+    if (s.gen !== this.gen) {
+      s.gen = this.gen;
+      const x = s.read(this.event);
       // Most fields are one scalar or absent: no filtering pass for those.
-      if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') v = [x];
-      else if (!Array.isArray(x)) v = NO_VALUES;
-      else {
-        v = x.filter(
-          (e): e is Scalar =>
-            typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean',
-        );
-      }
-      this.raw.set(path, v);
+      if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') {
+        s.one[0] = x;
+        s.raw = s.one;
+      } else if (!Array.isArray(x)) s.raw = NO_VALUES;
+      else s.raw = allScalars(x) ? (x as Scalar[]) : x.filter(isScalar);
     }
-    return v;
+    return s.raw;
   }
 
   /** The field's values as lower-case strings. */
   lowered(path: string): readonly string[] {
-    let v = this.low.get(path);
-    if (v === undefined) {
-      v = this.values(path).map((x) => String(x).toLowerCase());
-      this.low.set(path, v);
+    const s = this.slot(path);
+    if (s.lowGen !== this.gen) {
+      const raw = this.values(path);
+      s.lowGen = this.gen;
+      const low = s.low;
+      low.length = raw.length;
+      for (let i = 0; i < raw.length; i++) {
+        const x = raw[i]!;
+        low[i] = (typeof x === 'string' ? x : String(x)).toLowerCase();
+      }
     }
-    return v;
+    return s.low;
   }
 }
 

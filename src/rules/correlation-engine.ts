@@ -369,7 +369,8 @@ function firstScalar(v: unknown): string | number | undefined {
   return undefined;
 }
 
-function eventId(event: Event): string {
+/** What correlations remember an event by: its `event.id`, else its time. */
+export function eventId(event: Event): string {
   const id = (event.event as { id?: unknown }).id;
   return typeof id === 'string' && id !== '' ? id : event['@timestamp'];
 }
@@ -380,6 +381,52 @@ const NUMERIC: ReadonlySet<CorrelationType> = new Set([
   'value_percentile',
   'value_median',
 ]);
+
+/**
+ * What a correlation takes from an event: its group key (and the group-by
+ * values when more than one) and the value field. Plain data,
+ * so it can be read where the event was matched (a scan worker) and added
+ * where the correlation state lives.
+ */
+export interface CorrelationInput {
+  readonly key: string;
+  /** The group-by values, when there are several (else `[key]`). */
+  readonly values?: string[];
+  /** The value field (value_* types); absent for the others. */
+  readonly value?: string | number;
+}
+
+/** The event as the reference's correlation reads it; null when a field it needs is missing. */
+export function correlationInput(
+  c: CompiledCorrelation,
+  ref: CorrelationRef,
+  event: Event,
+): CorrelationInput | null {
+  const values: string[] = [];
+  for (const p of ref.groupPaths) {
+    const v = firstScalar(readPath(event, p));
+    if (v === undefined || v === '') return null;
+    values.push(String(v));
+  }
+  let value: string | number | undefined;
+  if (ref.valuePaths.length > 0) {
+    const parts: string[] = [];
+    for (const p of ref.valuePaths) {
+      const v = firstScalar(readPath(event, p));
+      if (v === undefined || v === '') return null;
+      parts.push(String(v));
+    }
+    if (NUMERIC.has(c.type)) {
+      const n = Number(parts[0]);
+      if (!Number.isFinite(n)) return null;
+      value = n;
+    } else value = parts.length === 1 ? parts[0] : parts.join('\u001f');
+  }
+  const key = values.length === 1 ? values[0]! : values.join('\u001f');
+  // Only what is there: the input is cloned to another thread in a scan.
+  if (values.length === 1) return value === undefined ? { key } : { key, value };
+  return value === undefined ? { key, values } : { key, values, value };
+}
 
 class CorrelationState {
   groups = new Map<string, Group>();
@@ -409,38 +456,25 @@ class CorrelationState {
   }
 
   add(ref: CorrelationRef, event: Event, t: number, clock: number, hits: CorrelationHit[]): void {
+    this.addInput(ref, correlationInput(this.c, ref, event), eventId(event), t, clock, hits);
+  }
+
+  /** Takes an event as `correlationInput` read it (null: it lacked a group-by or value field). */
+  addInput(
+    ref: CorrelationRef,
+    input: CorrelationInput | null,
+    id: string,
+    t: number,
+    clock: number,
+    hits: CorrelationHit[],
+  ): void {
+    if (input === null) {
+      this.skipped++;
+      return;
+    }
     const c = this.c;
-    const values: string[] = [];
-    for (const p of ref.groupPaths) {
-      const v = firstScalar(readPath(event, p));
-      if (v === undefined || v === '') {
-        this.skipped++;
-        return;
-      }
-      values.push(String(v));
-    }
-    let value: string | number | undefined;
-    if (ref.valuePaths.length > 0) {
-      const parts: string[] = [];
-      for (const p of ref.valuePaths) {
-        const v = firstScalar(readPath(event, p));
-        if (v === undefined || v === '') {
-          this.skipped++;
-          return;
-        }
-        parts.push(String(v));
-      }
-      if (NUMERIC.has(c.type)) {
-        const n = Number(parts[0]);
-        if (!Number.isFinite(n)) {
-          this.skipped++;
-          return;
-        }
-        value = n;
-      } else value = parts.length === 1 ? parts[0] : parts.join('\u001f');
-    }
-    const key = values.length === 1 ? values[0]! : values.join('\u001f');
-    const id = eventId(event);
+    const { key, value } = input;
+    const values = input.values ?? [key];
     if (c.type === 'absence') {
       this.seen(key, values, t, clock, id);
       return;
@@ -756,16 +790,37 @@ export class CorrelationEngine {
     out: (alert: Alert) => void,
     time = Date.parse(event['@timestamp']),
   ): void {
+    const inputs = this.inputs(rule, event);
+    if (inputs) this.feed(rule, inputs, eventId(event), out, time);
+  }
+
+  /**
+   * What each correlation referencing the rule takes from the event, in the
+   * engine's order of them: `onMatch` split in two, so a scan worker can read
+   * events and the thread holding the state can `feed` them.
+   */
+  inputs(rule: CompiledRule, event: Event): (CorrelationInput | null)[] | undefined {
+    return this.byRule.get(rule)?.map(({ state, ref }) => correlationInput(state.c, ref, event));
+  }
+
+  /** The second half of `onMatch`: adds what `inputs` read to the correlations' state. */
+  feed(
+    rule: CompiledRule,
+    inputs: readonly (CorrelationInput | null)[],
+    id: string,
+    out: (alert: Alert) => void,
+    t: number,
+  ): void {
     const targets = this.byRule.get(rule);
     if (!targets) return;
-    const t = time;
     if (!Number.isFinite(t)) {
       for (const x of targets) x.state.skipped++;
       return;
     }
     const hits: CorrelationHit[] = [];
-    for (const { state, ref } of targets) {
-      state.add(ref, event, t, this.clock, hits);
+    for (let i = 0; i < targets.length; i++) {
+      const { state, ref } = targets[i]!;
+      state.addInput(ref, inputs[i] ?? null, id, t, this.clock, hits);
       if (state.nextDue < this.nextDue) this.nextDue = state.nextDue;
     }
     if (hits.length > 0) this.deliver(hits, out);

@@ -1,3 +1,4 @@
+import { EpochReader } from '../event/epoch.js';
 import type { Alert, Event } from '../event/types.js';
 import type { Detector } from '../pipeline/detect.js';
 import { EventView, matches, type CompiledRule, type IndexKey } from './compile.js';
@@ -5,10 +6,12 @@ import { alertToEvent } from './correlation-alert.js';
 import {
   CorrelationEngine,
   type CorrelationEngineOptions,
+  type CorrelationInput,
+  eventId,
   type CorrelationMemory,
 } from './correlation-engine.js';
 import { ruleExtension, type CompiledCorrelation } from './correlation.js';
-import { readPath, type MappingEntry } from './mapping.js';
+import { pathReader, type MappingEntry } from './mapping.js';
 
 /*
  * The Sigma detector. Rules are grouped by logsource entry (the entry's
@@ -58,9 +61,10 @@ interface Group {
  */
 interface Plan {
   readonly unindexed: readonly CompiledRule[];
+  /** Per path the plan's groups index (each read once): value → the groups' buckets for it. */
   readonly index: readonly (readonly [
     read: (event: Event) => unknown,
-    byValue: Map<string, Bucket>,
+    byValue: Map<string, readonly Bucket[]>,
   ])[];
   /**
    * Candidate lists by the buckets an event hit (their ids): the unindexed
@@ -129,6 +133,22 @@ export interface RuleExplanation {
   readonly filteredBy: readonly string[];
 }
 
+/**
+ * What matching one event produced, as plain data: `matchRecord` on one
+ * thread, `apply` on another (a scan worker matches, the main thread holds
+ * the correlation state).
+ */
+export interface MatchRecord {
+  /** Event time in ms (NaN when unparseable, or when no correlation needs it). */
+  readonly t: number;
+  /** Alerts of the single-event rules that matched, in rule order. */
+  alerts?: Alert[];
+  /** Per matched rule a correlation reads: its index in `rules`, and what each of its correlations takes. */
+  feeds?: [rule: number, inputs: (CorrelationInput | null)[]][];
+  /** The event's id for correlations (`eventId`), with `feeds`. */
+  id?: string;
+}
+
 export class SigmaDetector implements Detector {
   readonly name = 'sigma';
   private readonly groups: Group[] = [];
@@ -137,16 +157,11 @@ export class SigmaDetector implements Detector {
   private readonly planPaths: readonly ((event: Event) => unknown)[] | undefined;
   private plans: PlanNode = { next: new Map() };
   private planCount = 0;
-  /** Epoch ms of the hour `lastHour` names (`2026-11-01T10`), for `timeOf`. */
-  private lastHour = '';
-  private lastHourMs = NaN;
+  private readonly epoch = new EpochReader();
   /** Buckets the current event hit (reused: `candidatesOf` runs once per event at a time). */
   private readonly hits: Bucket[] = [];
   /** One view per alert-chaining depth, reused from event to event. */
   private readonly views: EventView[] = [];
-  /** `Date.parse` of the last timestamp seen: consecutive events mostly share it. */
-  private lastStamp = '';
-  private lastMs = NaN;
   readonly correlations: readonly CompiledCorrelation[];
   private readonly engine: CorrelationEngine | undefined;
   private readonly alertRules: CompiledRule[];
@@ -205,7 +220,7 @@ export class SigmaDetector implements Detector {
     });
     const reads = this.groups.map((g) => g.entry.reads);
     this.planPaths = reads.every((x) => x !== undefined)
-      ? [...new Set(reads.flat() as string[])].map(reader)
+      ? [...new Set(reads.flat() as string[])].map(pathReader)
       : undefined;
   }
 
@@ -232,10 +247,12 @@ export class SigmaDetector implements Detector {
         if (typeof y !== 'string' && typeof y !== 'number' && typeof y !== 'boolean') continue;
         // Index values are lower-case, as field values mostly are already.
         const v = typeof y === 'string' ? y : String(y);
-        const b = byValue.get(v) ?? byValue.get(v.toLowerCase());
-        if (b) {
-          hits.push(b);
-          key += `${b.id},`;
+        const bs = byValue.get(v) ?? byValue.get(v.toLowerCase());
+        if (bs) {
+          for (const b of bs) {
+            hits.push(b);
+            key += `${b.id},`;
+          }
         }
       }
     }
@@ -292,48 +309,28 @@ export class SigmaDetector implements Detector {
 
   private buildPlan(event: Event): Plan {
     const unindexed: CompiledRule[] = [];
-    const index: [(event: Event) => unknown, Map<string, Bucket>][] = [];
+    const byPath = new Map<string, Map<string, Bucket[]>>();
     for (const g of this.groups) {
       if (!g.entry.applies(event)) continue;
       unindexed.push(...g.unindexed);
-      for (const [path, byValue] of g.index) index.push([reader(path), byValue]);
+      for (const [path, byValue] of g.index) {
+        let merged = byPath.get(path);
+        if (!merged) byPath.set(path, (merged = new Map()));
+        for (const [v, b] of byValue) {
+          const list = merged.get(v);
+          if (list) list.push(b);
+          else merged.set(v, [b]);
+        }
+      }
     }
     unindexed.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    const index = [...byPath].map(([path, byValue]) => [pathReader(path), byValue] as const);
     return { unindexed, index, merged: new Map() };
   }
 
-  /**
-   * Epoch ms of an event's `@timestamp` (NaN when unparseable). Decoders
-   * write `YYYY-MM-DDTHH:MM:SS.sssZ`; within an hour already parsed, that
-   * form is read by hand (Date.parse is most of the cost otherwise).
-   */
+  /** Epoch ms of an event's `@timestamp` (NaN when unparseable). */
   private timeOf(event: Event): number {
-    const stamp = event['@timestamp'];
-    if (stamp === this.lastStamp) return this.lastMs;
-    this.lastStamp = stamp;
-    if (
-      stamp.length === 24 &&
-      stamp.charCodeAt(23) === 90 && // Z
-      this.lastHour.length === 13 &&
-      stamp.startsWith(this.lastHour) &&
-      stamp.charCodeAt(13) === 58 && // :
-      stamp.charCodeAt(16) === 58 &&
-      stamp.charCodeAt(19) === 46 // .
-    ) {
-      const mi = digits(stamp, 14, 2);
-      const se = digits(stamp, 17, 2);
-      const ms = digits(stamp, 20, 3);
-      if (mi < 60 && se < 60 && ms >= 0) {
-        this.lastMs = this.lastHourMs + mi * 60_000 + se * 1000 + ms;
-        return this.lastMs;
-      }
-    }
-    this.lastMs = Date.parse(stamp);
-    if (stamp.length === 24 && stamp.charCodeAt(13) === 58 && Number.isFinite(this.lastMs)) {
-      this.lastHour = stamp.slice(0, 13);
-      this.lastHourMs = Date.parse(`${this.lastHour}:00:00.000Z`);
-    }
-    return this.lastMs;
+    return this.epoch.read(event['@timestamp']);
   }
 
   /** The rules that match the event, in load order. */
@@ -356,10 +353,27 @@ export class SigmaDetector implements Detector {
   }
 
   private run(event: Event, raise: (alert: Alert) => void, depth: number): void {
-    const emit = this.emitter(raise, depth);
+    this.applyAt(this.matchAt(event, depth), raise, depth);
+  }
+
+  /**
+   * The first half of `process`: matches the event against the rules and
+   * returns its alerts and what the correlations take from it, touching no
+   * correlation state. A scan worker runs this and sends the record to the
+   * thread that `apply`s it.
+   */
+  matchRecord(event: Event): MatchRecord {
+    return this.matchAt(event, 0);
+  }
+
+  /** The second half of `process`: moves the correlation clock, raises the alerts, feeds correlations. */
+  apply(record: MatchRecord, raise: (alert: Alert) => void): void {
+    this.applyAt(record, raise, 0);
+  }
+
+  private matchAt(event: Event, depth: number): MatchRecord {
     const engine = this.engine;
-    const t = engine ? this.timeOf(event) : NaN;
-    if (engine) engine.advance(t, emit);
+    const record: MatchRecord = { t: engine ? this.timeOf(event) : NaN };
     let view = this.views[depth];
     if (view) view.reset(event);
     else view = this.views[depth] = new EventView(event);
@@ -367,17 +381,32 @@ export class SigmaDetector implements Detector {
       event.event?.kind === 'alert'
         ? this.alertRules.filter((r) => r.entry.applies(event))
         : this.candidatesOf(event);
-    let feed: CompiledRule[] | undefined;
     for (const r of rules) {
       if (!matches(r, view)) continue;
       if (!engine?.silentRules.has(r)) {
         const alert = buildAlert(r, event);
-        if (this.allow(r, alert, view)) emit(alert);
+        if (this.allow(r, alert, view)) (record.alerts ??= []).push(alert);
       }
-      if (engine?.reads(r)) (feed ??= []).push(r);
+      const inputs = engine?.inputs(r, event);
+      if (inputs) {
+        (record.feeds ??= []).push([this.order.get(r)!, inputs]);
+        record.id ??= eventId(event);
+      }
     }
+    return record;
+  }
+
+  private applyAt(record: MatchRecord, raise: (alert: Alert) => void, depth: number): void {
+    const emit = this.emitter(raise, depth);
+    const engine = this.engine;
+    if (engine) engine.advance(record.t, emit);
+    if (record.alerts) for (const a of record.alerts) emit(a);
     // correlations after the event's own alerts
-    if (feed) for (const r of feed) engine!.onMatch(r, event, emit, t);
+    if (engine && record.feeds) {
+      const id = record.id!;
+      for (const [i, inputs] of record.feeds)
+        engine.feed(this.rules[i]!, inputs, id, emit, record.t);
+    }
   }
 
   /** Single-rule `vigil.suppress`: one alert per group per window after the first. */
@@ -489,29 +518,14 @@ function indexKeys(rules: readonly CompiledRule[]): (r: CompiledRule) => IndexKe
   };
 }
 
-/** `readPath` for one path, split once: the plan key reads the same few paths for every event. */
-function reader(path: string): (event: Event) => unknown {
-  if (path.includes('[]') || path === '@timestamp') return (event) => readPath(event, path);
-  const parts = path.split('.');
-  return (event) => {
-    let cur: unknown = event;
-    for (const part of parts) {
-      if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Record<string, unknown>)[part];
-    }
-    return cur;
-  };
-}
+const GROUP_READERS = GROUP_FIELDS.map(pathReader);
 
-/** The number written in `n` decimal digits at `at`, or -1 when one is not a digit. */
-function digits(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
+/** The first scalar a field holds (as `EventView.values(...)[0]`). */
+function firstOf(x: unknown): unknown {
+  if (!Array.isArray(x)) return x;
+  for (const e of x)
+    if (typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean') return e;
+  return undefined;
 }
 
 function str(v: unknown): string | undefined {
@@ -522,11 +536,10 @@ function str(v: unknown): string | undefined {
 
 /** One alert for one matching event. */
 export function buildAlert(rule: CompiledRule, event: Event): Alert {
-  const view = new EventView(event);
-  const group: Record<string, string> = {};
-  for (const f of GROUP_FIELDS) {
-    const v = str(view.values(f)[0]);
-    if (v !== undefined) group[f] = v;
+  let group: Record<string, string> | undefined;
+  for (let i = 0; i < GROUP_FIELDS.length; i++) {
+    const v = str(firstOf(GROUP_READERS[i]!(event)));
+    if (v !== undefined) (group ??= {})[GROUP_FIELDS[i]!] = v;
   }
   const alert: Alert = {
     '@timestamp': event['@timestamp'],
@@ -538,7 +551,7 @@ export function buildAlert(rule: CompiledRule, event: Event): Alert {
   };
   const message = event.message ?? event.event.original;
   if (message !== undefined) alert.message = message.slice(0, MAX_MESSAGE);
-  if (Object.keys(group).length > 0) alert.group = group;
+  if (group) alert.group = group;
   if (event.host?.name) alert.host = { name: event.host.name };
   if (event.source?.ip) alert.source = { ip: event.source.ip };
   if (event.user?.name) alert.user = { name: event.user.name };

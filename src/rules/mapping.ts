@@ -152,6 +152,20 @@ export function readPath(event: Event, path: string): unknown {
   return out;
 }
 
+/** `readPath` for one path, split once: for paths read from every event. */
+export function pathReader(path: string): (event: Event) => unknown {
+  if (path.includes('[]') || path === '@timestamp') return (event) => readPath(event, path);
+  const parts = path.split('.');
+  return (event) => {
+    let cur: unknown = event;
+    for (const part of parts) {
+      if (cur === null || typeof cur !== 'object') return undefined;
+      cur = (cur as Record<string, unknown>)[part];
+    }
+    return cur;
+  };
+}
+
 export class Mapping {
   private constructor(
     readonly entries: readonly MappingEntry[],

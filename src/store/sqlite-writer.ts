@@ -1,17 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../threads.js';
 import type { EncodedBatch } from './sqlite-write.js';
-
-/**
- * Starts a worker from a sibling module. Built, that module is a .js file;
- * under tsx (tests, benchmarks) it is a .ts file, and a worker does not
- * inherit tsx's loader, so a small bootstrap registers it first.
- */
-function startWorker(relative: string, base: string, workerData: unknown): Worker {
-  if (!base.endsWith('.ts')) return new Worker(new URL(`${relative}.js`, base), { workerData });
-  const target = new URL(`${relative}.ts`, base).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
 
 /**
  * The main thread's handle on the writer thread. Batches are written in the

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { VigilError } from '../../src/errors.js';
 import { encodeState } from '../../src/fim/attributes.js';
+import { EntryMac } from '../../src/fim/entry-mac.js';
 import { hashFile } from '../../src/fim/hash-worker.js';
 import { display } from '../../src/fim/paths.js';
 import { FimKey } from '../../src/fim/signer.js';
@@ -155,3 +157,41 @@ test(
     assert.equal(c.changes[0]!.new!.xattrs!['user.origin'], '0x6576696c');
   },
 );
+
+test('entry MACs are HMAC-SHA256 of path, NUL and text, for any key and length', () => {
+  for (const key of [crypto.randomBytes(32), crypto.randomBytes(100)]) {
+    const mac = new EntryMac(key);
+    const bad = Buffer.from([0x2f, 0xff, 0xfe, 0x0a]);
+    const cases: Array<[string | Buffer, string]> = [
+      ['/etc/passwd', '{"type":"file"}'],
+      [bad, 'é'.repeat(5000)],
+      ['/tmp/ü', ''],
+    ];
+    for (const [p, text] of cases) {
+      const want = crypto
+        .createHmac('sha256', key)
+        .update(typeof p === 'string' ? Buffer.from(p) : p)
+        .update('\0')
+        .update(text)
+        .digest();
+      assert.deepEqual(mac.mac(p, text), want);
+    }
+  }
+});
+
+test('an init leaves no staging table behind, and drops those of a killed init', async (t) => {
+  const tree = makeTree(t);
+  write(path.join(tree.root, 'f'), 'x');
+  await tree.init();
+  const db = new Database(tree.store);
+  t.after(() => db.close());
+  const staging = () =>
+    db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'fim_staging_%'").pluck().all();
+  assert.deepEqual(staging(), []);
+  // A pid that is not running (beyond the kernel's maximum).
+  db.exec('CREATE TABLE fim_staging_99999999_1 (path BLOB PRIMARY KEY)');
+  await tree.init();
+  assert.deepEqual(staging(), []);
+  assert.equal(tree.session.baseline.verify(FimKey.load(tree.data)).ok, true);
+  assert.equal((await tree.check()).changes.length, 0);
+});

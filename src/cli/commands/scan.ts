@@ -3,16 +3,18 @@ import type { RecordFormat } from '../../config/schema.js';
 import { EXIT } from '../../errors.js';
 import { Counters } from '../../event/counters.js';
 import type { Alert, Event } from '../../event/types.js';
-import type { Detector } from '../../pipeline/detect.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { createSource } from '../../sources/index.js';
 import { scanFiles } from '../../sources/file-scan.js';
 import type { Store } from '../../store/types.js';
-import { formatBytes, formatEventLine, table } from '../format.js';
+import { formatBytes, table } from '../format.js';
 import { loadFromOptions, openStore, printJson, type GlobalOptions } from '../context.js';
 import { formatAlertLine, loadDetection, reportRules } from '../detection.js';
 import { loadLists } from '../lists.js';
 import { buildDecoder } from '../runtime.js';
+import { scanWithWorker } from '../scan-parallel.js';
+import { newTally, tallyEvents } from '../scan-tally.js';
+import type { SigmaDetector } from '../../rules/detector.js';
 
 const MAX_ALERT_LINES = 50;
 
@@ -23,6 +25,8 @@ export interface ScanOptions extends GlobalOptions {
   rules?: boolean;
   store?: boolean;
   errors?: boolean;
+  /** Decode and match on the main thread too (no worker). */
+  singleThread?: boolean;
 }
 
 interface Summary {
@@ -36,6 +40,8 @@ interface Summary {
   by_outcome: Record<string, number>;
   alerts: number;
   by_rule: Record<string, number>;
+  /** 2 when a worker decoded and matched while this thread correlated, else 1. */
+  threads: number;
 }
 
 function bump(map: Record<string, number>, key: string): void {
@@ -63,13 +69,14 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
     by_outcome: {},
     alerts: 0,
     by_rule: {},
+    threads: 1,
   };
+  const tally = newTally();
 
   let out: fs.WriteStream | NodeJS.WriteStream | undefined;
   if (opts.events === '-') out = process.stdout;
   else if (opts.events) out = fs.createWriteStream(opts.events);
 
-  const errorLines: string[] = [];
   const alertLines: string[] = [];
   let alertOut: fs.WriteStream | NodeJS.WriteStream | undefined;
   if (opts.alerts === '-') alertOut = process.stdout;
@@ -82,36 +89,28 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
       alertOut?.write(JSON.stringify(a) + '\n');
     }
   };
-  let detectors: Detector[] = [];
+  let detector: SigmaDetector | undefined;
   if (opts.rules !== false) {
     const detection = loadDetection(config, {
       lists: await loadLists(config, undefined),
       configFile,
     });
     if (!opts.json) reportRules(detection);
-    detectors = [detection.detector];
+    detector = detection.detector;
   }
   const onEvents = (events: Event[]) => {
+    tallyEvents(tally, events, opts.errors === true);
+    if (!out) return;
     let chunk = '';
-    for (const e of events) {
-      summary.events++;
-      for (const c of e.event.category ?? ['(none)']) bump(summary.by_category, c);
-      bump(summary.by_decoder, e.vigil.decoder ?? '(none)');
-      bump(summary.by_outcome, e.event.outcome ?? '(none)');
-      if (e.vigil.error) {
-        summary.errors++;
-        if (opts.errors) errorLines.push(formatEventLine(e));
-      }
-      if (out) chunk += JSON.stringify(e) + '\n';
-    }
-    if (out && chunk) out.write(chunk);
+    for (const e of events) chunk += JSON.stringify(e) + '\n';
+    if (chunk) out.write(chunk);
   };
 
   let store: Store | undefined;
   if (opts.store) store = await openStore(loadFromOptions(opts));
   const pipeline = new Pipeline({
     decoder,
-    detectors,
+    detectors: detector ? [detector] : [],
     ...(store ? { store } : {}),
     counters,
     batchSize: config.store.batch.size,
@@ -124,13 +123,13 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
   const started = process.hrtime.bigint();
   const showProgress = process.stderr.isTTY && !opts.json;
   let lastProgress = 0;
-  const progress = (done: number, total: number) => {
+  const progress = (done: number, total: number, events = tally.events) => {
     const now = Date.now();
     if (!showProgress || now - lastProgress < 250) return;
     lastProgress = now;
     const pct = total > 0 ? ` ${((done / total) * 100).toFixed(0)}%` : '';
     process.stderr.write(
-      `\rvigil scan: ${formatBytes(done)}${total > 0 ? ` of ${formatBytes(total)}` : ''}${pct}, ${summary.events} events `,
+      `\rvigil scan: ${formatBytes(done)}${total > 0 ? ` of ${formatBytes(total)}` : ''}${pct}, ${events} events `,
     );
   };
   const abort = new AbortController();
@@ -138,7 +137,22 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
   process.once('SIGINT', onSigint);
   try {
     const paths = files.filter((f) => f !== '-');
-    if (paths.length > 0) {
+    // Two threads pay off when matching is the work and no event leaves the scan.
+    if (detector && !store && !out && !opts.singleThread && paths.length > 0) {
+      summary.threads = 2;
+      const done = await scanWithWorker(
+        {
+          files: paths,
+          options: { config: configFile, dataDir: opts.dataDir },
+          format,
+          errors: opts.errors === true,
+        },
+        detector,
+        { onAlerts, onProgress: progress, signal: abort.signal },
+      );
+      summary.records += done.records;
+      Object.assign(tally, done.tally);
+    } else if (paths.length > 0) {
       await scanFiles(
         paths,
         {
@@ -182,6 +196,8 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
     await store?.close();
   }
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { errorLines, ...counts } = tally;
+  Object.assign(summary, counts);
 
   if (opts.json) {
     if (opts.events !== '-') printJson(summary);

@@ -1,0 +1,34 @@
+import type { Event } from '../event/types.js';
+import { formatEventLine } from './format.js';
+
+/** What `vigil scan` counts of the events it decoded: plain data, so a worker can send it. */
+export interface ScanTally {
+  events: number;
+  errors: number;
+  by_category: Record<string, number>;
+  by_decoder: Record<string, number>;
+  by_outcome: Record<string, number>;
+  /** One line per event that decoded with an error, when asked for (--errors). */
+  errorLines: string[];
+}
+
+export function newTally(): ScanTally {
+  return { events: 0, errors: 0, by_category: {}, by_decoder: {}, by_outcome: {}, errorLines: [] };
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+export function tallyEvents(tally: ScanTally, events: readonly Event[], keepErrors: boolean): void {
+  for (const e of events) {
+    tally.events++;
+    for (const c of e.event.category ?? ['(none)']) bump(tally.by_category, c);
+    bump(tally.by_decoder, e.vigil.decoder ?? '(none)');
+    bump(tally.by_outcome, e.event.outcome ?? '(none)');
+    if (e.vigil.error) {
+      tally.errors++;
+      if (keepErrors) tally.errorLines.push(formatEventLine(e));
+    }
+  }
+}
