@@ -1,9 +1,10 @@
 import type { RecordFormat } from '../config/schema.js';
 import { VigilError, type ErrorCode } from '../errors.js';
 import type { Alert } from '../event/types.js';
-import type { MatchRecord, SigmaDetector } from '../rules/detector.js';
+import type { SigmaDetector } from '../rules/detector.js';
 import { startWorker } from '../threads.js';
 import type { GlobalOptions } from './context.js';
+import { readBatch, type EncodedBatch } from './scan-batch.js';
 import type { ScanTally } from './scan-tally.js';
 
 /*
@@ -27,12 +28,7 @@ export type ScanWorkerMessage =
   | { type: 'ready'; rules: string[] }
   | {
       type: 'batch';
-      /** Event time of each record (a clock move, or an event that matched a rule). */
-      times: Float64Array;
-      /** Positions in `times` of the records with a payload, ascending. */
-      at: Int32Array;
-      /** What those events matched (MatchRecords, their `t` being `times[at[i]]`). */
-      payloads: MatchRecord[];
+      batch: EncodedBatch;
       /** Raw records read for this batch. */
       raw: number;
       /** Events decoded so far. */
@@ -98,7 +94,7 @@ export function scanWithWorker(
             break;
           }
           case 'batch':
-            applyBatch(detector, m.times, m.at, m.payloads, raise);
+            readBatch(m.batch, (r) => detector.apply(r, raise));
             deliver();
             records += m.raw;
             if (m.progress) hooks.onProgress?.(m.progress[0], m.progress[1], m.events);
@@ -121,23 +117,4 @@ export function scanWithWorker(
       finish(new Error(`scan worker exited (${code}) before the scan finished`));
     });
   });
-}
-
-/** Applies a worker's batch in order: clock moves and match records. */
-function applyBatch(
-  detector: SigmaDetector,
-  times: Float64Array,
-  at: Int32Array,
-  payloads: MatchRecord[],
-  raise: (a: Alert) => void,
-): void {
-  let k = 0;
-  const tick: { t: number } = { t: NaN };
-  for (let i = 0; i < times.length; i++) {
-    if (k < at.length && at[k] === i) detector.apply(payloads[k++]!, raise);
-    else {
-      tick.t = times[i]!;
-      detector.apply(tick, raise);
-    }
-  }
 }

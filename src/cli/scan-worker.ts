@@ -2,12 +2,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
 import { Counters } from '../event/counters.js';
 import type { Event, RawRecord } from '../event/types.js';
-import type { MatchRecord } from '../rules/detector.js';
 import { scanFiles } from '../sources/file-scan.js';
 import { loadFromOptions } from './context.js';
 import { loadDetection } from './detection.js';
 import { loadLists } from './lists.js';
 import { buildDecoder } from './runtime.js';
+import { BatchWriter } from './scan-batch.js';
 import { newTally, tallyEvents } from './scan-tally.js';
 import type { ScanWorkerInput, ScanWorkerMessage } from './scan-parallel.js';
 
@@ -33,17 +33,6 @@ port.on('message', (m: { type: 'ack' | 'stop' }) => {
   wake = undefined;
 });
 
-/** Records of one batch: every clock move, and at the `at` positions a payload. */
-interface Batch {
-  times: number[];
-  at: number[];
-  payloads: MatchRecord[];
-}
-
-function newBatch(): Batch {
-  return { times: [], at: [], payloads: [] };
-}
-
 function post(m: ScanWorkerMessage): void {
   port.postMessage(m);
 }
@@ -68,27 +57,20 @@ async function main(): Promise<void> {
   const tally = newTally();
   let clock = -Infinity;
   let progress: [number, number] | undefined;
-  const match = (events: Event[], out: Batch) => {
+  const writer = new BatchWriter();
+  const match = (events: Event[]) => {
     tallyEvents(tally, events, input.errors);
     for (const e of events) {
       const r = detector.matchRecord(e);
-      if (r.alerts || r.feeds) {
-        out.at.push(out.times.length);
-        out.payloads.push(r);
-        out.times.push(r.t);
-      } else if (r.t > clock) {
-        // An event that matched nothing matters only as it moves the correlation clock.
-        out.times.push(r.t);
-      }
+      if (r.alerts || r.feeds) writer.add(r);
+      // An event that matched nothing matters only as it moves the correlation clock.
+      else if (r.t > clock) writer.tick(r.t);
       if (r.t > clock) clock = r.t;
     }
   };
-  const batchMessage = (b: Batch, raw: number): ScanWorkerMessage => ({
+  const batchMessage = (raw: number): ScanWorkerMessage => ({
     type: 'batch',
-    // Typed arrays: most records are a clock move, and a number list clones at memcpy speed.
-    times: Float64Array.from(b.times),
-    at: Int32Array.from(b.at),
-    payloads: b.payloads,
+    batch: writer.take(),
     raw,
     events: tally.events,
     progress,
@@ -103,17 +85,15 @@ async function main(): Promise<void> {
       onProgress: (done, total) => (progress = [done, total]),
     },
     async (batch: RawRecord[]) => {
-      const events: Event[] = [];
-      for (const record of batch) for (const e of decoder.decode(record)) events.push(e);
-      const b = newBatch();
-      match(events, b);
-      await send(batchMessage(b, batch.length));
+      // Matched as soon as decoded: an event dies young instead of living
+      // through the whole batch.
+      for (const record of batch) match(decoder.decode(record));
+      await send(batchMessage(batch.length));
     },
     abort.signal,
   );
-  const b = newBatch();
-  match(decoder.flush(), b);
-  post(batchMessage(b, 0));
+  match(decoder.flush());
+  post(batchMessage(0));
   post({ type: 'done', tally });
 }
 

@@ -97,11 +97,21 @@ export function hashFile(
       // Reading stops at the size fstat gave, without the read that only
       // sees EOF: the second fstat catches a file that grew meanwhile.
       let left = Number(before.size);
+      let reads = 0;
       let n: number;
       while ((n = fs.readSync(fd, buffer, 0, CHUNK, null)) > 0) {
+        reads++;
         h.update(buffer.subarray(0, n));
         left -= n;
         if (left === 0) break;
+      }
+      if (left === 0 && reads <= 1) {
+        // One read saw the whole file. A write racing it moves mtime/ctime
+        // past the stat kept here, so the next check hashes the file again
+        // anyway: only multi-read files are worth a second fstat.
+        const state = stateOf(before);
+        state.hash = `${algorithm}:${h.digest('hex')}`;
+        return { id: 0, state };
       }
       const after = fs.fstatSync(fd, { bigint: true });
       last = after;
