@@ -40,11 +40,12 @@
  * still holds at the end of a file (a failure whose address never came) is
  * no line's verdict.
  *
- * Known differences, on purpose: fail2ban's sshd filter also flags a
- * session's PAM module failures and even its `Accepted` line when the user
- * changed within the connection (gh-2070); vigil keeps PAM module lines
- * inside sshd as steps and an accepted login as a success (a correlation
- * rule's business). pam-generic's pre-0.99.2 `pop(pam_unix)[pid]:` line is
+ * fail2ban's sshd filter also flags a session's PAM module failure and
+ * even its `Accepted` line when the user changed within the connection
+ * (gh-2070); vigil keeps PAM module lines inside sshd as steps and an
+ * accepted login as a success, and its session memory adds one failure
+ * event beside such a line (`ssh_login_user_changed`). Known difference, on
+ * purpose: pam-generic's pre-0.99.2 `pop(pam_unix)[pid]:` line is
  * annotated "no longer supported", not "not a failure"; vigil decodes it.
  *
  * Prints precision and recall per file and overall; target ≥ 99% on sshd.

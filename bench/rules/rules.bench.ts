@@ -20,7 +20,7 @@ import { writeVariantRules } from './variants.js';
  * brute-force alerts against the generator's ground truth; memory at a
  * quarter of the input and the whole; SEC and fail2ban-regex on the same
  * file when installed. `VIGIL_BENCH_RUNS` (default 1) repeats each phase and
- * keeps the fastest (the machine may be shared).
+ * each peer and keeps the fastest (the machine may be shared).
  */
 export async function benchRules(
   lines = Number(process.env.VIGIL_BENCH_LINES ?? 1_000_000),
@@ -103,8 +103,8 @@ export async function benchRules(
         ` (target ≥ ${target}x)`,
     );
   };
-  const sec = runSec(file, lines, truth.bruteforce);
-  const f2b = peerRun('fail2ban-regex', [file, 'sshd'], lines);
+  const sec = runSec(file, lines, truth.bruteforce, runs);
+  const f2b = peerRun('fail2ban-regex', [file, 'sshd'], lines, runs);
   if (f2b === undefined) {
     say('fail2ban-regex not installed (apt-get install fail2ban): comparison skipped');
   } else {
@@ -123,7 +123,12 @@ export async function benchRules(
  * on a file read in seconds every address with 6 failures anywhere fires:
  * its alert count is shown, not judged.
  */
-function runSec(file: string, lines: number, truth: readonly string[]): PeerResult | undefined {
+function runSec(
+  file: string,
+  lines: number,
+  truth: readonly string[],
+  runs: number,
+): PeerResult | undefined {
   if (!which('sec')) {
     process.stdout.write('  sec not installed (apt-get install sec): comparison skipped\n');
     return undefined;
@@ -144,7 +149,7 @@ function runSec(file: string, lines: number, truth: readonly string[]): PeerResu
     ].join('\n'),
   );
   fs.rmSync(out, { force: true });
-  const sec = peerRun('sec', [`--conf=${conf}`, `--input=${file}`, '--notail'], lines)!;
+  const sec = peerRun('sec', [`--conf=${conf}`, `--input=${file}`, '--notail'], lines, runs)!;
   const alerted = new Set(
     fs.existsSync(out) ? fs.readFileSync(out, 'utf8').split('\n').filter(Boolean) : [],
   );

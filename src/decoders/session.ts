@@ -17,6 +17,8 @@ import type { Event } from '../event/types.js';
  *    that names the address (that is when the failure becomes attributable);
  *    unfilled when the session ends, expires, or on `flush()` (input went
  *    quiet or ended);
+ *  - after an accepted login, adds a failure event when the session's
+ *    failed authentications named other users (`userChanged`);
  *  - forgets the session when it ends (connection closed, reset,
  *    disconnect), so a reused pid starts afresh.
  *
@@ -32,6 +34,8 @@ const PROGRAMS = new Set(['sshd', 'sshd-session']);
 const END_ACTIONS = new Set(['ssh_connection_closed', 'ssh_connection_reset', 'ssh_disconnect']);
 const MAX_SESSIONS = 4096;
 const MAX_HELD = 16;
+/** Failed user names kept per session. */
+const MAX_USERS = 8;
 /** Longer than sshd's LoginGraceTime (120 s by default): authentication happens within it. */
 const TTL_MS = 10 * 60_000;
 
@@ -39,6 +43,8 @@ interface Session {
   /** The client's address as the session's lines gave it (ip, domain, address). */
   source: NonNullable<Event['source']> | undefined;
   held: Event[];
+  /** User names the session's failed authentications named (steps included), first seen first. */
+  failedUsers: string[] | undefined;
   /** Event time (epoch ms) of the session's last line. */
   seen: number;
   /** Where the session is filed: its context's sessions by pid, and the context's key. */
@@ -113,7 +119,16 @@ export class SessionMemory {
     if (!s) {
       // Ending sessions may have dropped the context's map: file the new one afresh.
       [pids, context] = this.contextOf(e.vigil.source, host, program);
-      s = { source: undefined, held: [], seen: now, pids, pid, context, stamp: ++this.counter };
+      s = {
+        source: undefined,
+        held: [],
+        failedUsers: undefined,
+        seen: now,
+        pids,
+        pid,
+        context,
+        stamp: ++this.counter,
+      };
       pids.set(pid, s);
       this.order.add(s);
     } else if (this.counter - s.stamp > REFRESH) {
@@ -127,6 +142,20 @@ export class SessionMemory {
     const auth = category?.includes('authentication') === true;
     const src = e.source;
     const named = src?.ip !== undefined || src?.domain !== undefined;
+    const user = e.user?.name;
+    // A PAM module failure names the remote user only as `ruser`.
+    const failedAs = user ?? e.labels?.ruser;
+    let changed: Event | undefined;
+    if (auth && failedAs && e.event.outcome === 'failure') {
+      const users = (s.failedUsers ??= []);
+      if (!users.includes(failedAs)) {
+        // A step (not an attempt of its own) for a new user is the attempt.
+        if (users.length > 0 && e.labels?.auth_step !== undefined) {
+          changed = userChanged(e, 'failed', failedAs, [...users]);
+        }
+        if (users.length < MAX_USERS) users.push(failedAs);
+      }
+    }
     if (src !== undefined && named && (auth || category?.includes('network') === true)) {
       s.source = withoutPort(src);
       for (const h of s.held) out.push(fill(h, s.source));
@@ -144,6 +173,13 @@ export class SessionMemory {
       this.end(s);
     }
     out.push(e);
+    if (auth && user !== undefined && e.event.outcome === 'success') {
+      const others = s.failedUsers?.filter((u) => u !== user);
+      if (others !== undefined && others.length > 0) {
+        changed = userChanged(e, 'logged in', user, others);
+      }
+    }
+    if (changed) out.push(changed);
   }
 
   private contextOf(source: string, host: string, program: string): [Map<number, Session>, string] {
@@ -185,6 +221,41 @@ function isFailedLogin(e: Event): boolean {
     e.event.category?.includes('authentication') === true &&
     e.labels?.auth_step === undefined
   );
+}
+
+/**
+ * A connection that failed for some users and then tried another (credential
+ * stuffing, or guessing which account a password opens): the line's own
+ * event stays what it was (an accepted login a success, a PAM module failure
+ * a step), and this event beside it counts as one failed attempt, as
+ * fail2ban's sshd filter counts it (gh-2070).
+ */
+function userChanged(e: Event, what: string, user: string, others: string[]): Event {
+  // The user this attempt was for: the new one, or (an accepted login) the first that failed.
+  const name = what === 'failed' ? user : others[0]!;
+  const out: Event = {
+    ...e,
+    event: {
+      ...e.event,
+      category: ['authentication'],
+      type: ['info'],
+      action: 'ssh_login_user_changed',
+      outcome: 'failure',
+      reason: `${what} as ${user} after failures for ${others.join(', ')}`,
+    },
+    vigil: { ...e.vigil, decoder: 'sshd-session-user-changed' },
+    user: { name },
+  };
+  // Not a step: this event is the attempt.
+  if (out.labels?.auth_step !== undefined) {
+    const labels = { ...out.labels };
+    delete labels.auth_step;
+    out.labels = labels;
+  }
+  const related = { ...e.related };
+  related.user = [...others, user];
+  out.related = related;
+  return out;
 }
 
 /** The address part of a `source` (a later line of the session comes from another port). */

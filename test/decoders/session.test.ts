@@ -96,4 +96,45 @@ describe('sshd session memory', () => {
     assert.equal(su!.length, 1);
     assert.equal(su![0]!.source, undefined);
   });
+
+  it('counts a connection that changed user as one failed attempt (fail2ban gh-2070)', () => {
+    const [first, second, accepted, again] = decodeEach([
+      'Mar  7 18:53:22 bar sshd[1558]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=root rhost=192.0.2.114',
+      'Mar  7 18:53:23 bar sshd[1558]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=sudoer rhost=192.0.2.114',
+      'Mar  7 18:53:24 bar sshd[1558]: Accepted password for known from 192.0.2.114 port 52100 ssh2',
+      'Mar  7 18:53:25 bar sshd[1558]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=sudoer rhost=192.0.2.114',
+    ]);
+    const attempts = (events: Event[]) =>
+      events.filter((e) => e.event.outcome === 'failure' && e.labels?.auth_step === undefined);
+    // The first user's PAM verdict is a step, as always.
+    assert.equal(attempts(first!).length, 0);
+    // A second user within the connection: the step stays, plus one attempt.
+    assert.equal(second!.length, 2);
+    assert.equal(second![0]!.labels?.auth_step, 'pam_module');
+    assert.deepStrictEqual(
+      pick(attempts(second!)[0]!, ['event.action', 'user.name', 'source.ip']),
+      {
+        'event.action': 'ssh_login_user_changed',
+        'user.name': 'sudoer',
+        'source.ip': '192.0.2.114',
+      },
+    );
+    // The accepted login stays a success; beside it, the attempt.
+    assert.equal(accepted![0]!.event.outcome, 'success');
+    const changed = attempts(accepted!);
+    assert.equal(changed.length, 1);
+    assert.equal(changed[0]!.event.reason, 'logged in as known after failures for root, sudoer');
+    assert.deepStrictEqual(changed[0]!.related?.user, ['root', 'sudoer', 'known']);
+    // A user already seen is no change.
+    assert.equal(attempts(again!).length, 0);
+  });
+
+  it('an accepted login for the user that failed is no change', () => {
+    const [, accepted] = decodeEach([
+      'Mar  7 18:53:20 bar sshd[1556]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=rda rhost=192.0.2.113',
+      'Mar  7 18:53:20 bar sshd[1556]: Accepted password for rda from 192.0.2.113 port 52100 ssh2',
+    ]);
+    assert.equal(accepted!.length, 1);
+    assert.equal(accepted![0]!.event.outcome, 'success');
+  });
 });
