@@ -247,7 +247,7 @@ detection:
 `;
   const LINES = [
     'Mar 15 10:00:01 web1 sshd[1234]: Failed password for invalid user admin from 203.0.113.5 port 4242 ssh2',
-    'Mar 15 10:00:02 web1 sshd[1234]: Accepted password for root from 203.0.113.5 port 4243 ssh2',
+    'Mar 15 10:00:02 web1 sshd[1240]: Accepted password for root from 203.0.113.5 port 4243 ssh2',
     'Mar 15 10:00:03 web1 sshd[1234]: Invalid user root from 203.0.113.6 port 22',
     'Mar 15 10:00:04 web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/id',
     'Mar 15 10:00:05 web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=bob ; COMMAND=/bin/id',
