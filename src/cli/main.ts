@@ -31,6 +31,9 @@ function build(run: (code: Promise<number>) => void): Command {
     )
     .option('-d, --data-dir <dir>', 'data directory (env VIGIL_DATA_DIR; default ./vigil-data)')
     .option('--json', 'print JSON lines instead of text')
+    // Set before the commands are added, so they inherit it: a bad option
+    // value of a command is a usage error (exit 2) like an unknown command.
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -53,9 +56,11 @@ function build(run: (code: Promise<number>) => void): Command {
     .option('--no-rules', 'decode only; match no rules')
     .option('--store', 'also store the events and alerts in the data directory')
     .option('--errors', 'print every event that decoded with an error')
-    .option(
-      '--single-thread',
-      'decode, match and correlate on one thread (default: a worker thread decodes and matches)',
+    .addOption(
+      new Option(
+        '--threads <n>',
+        'threads for a scan of files: 2 = a worker decodes and matches while the main thread correlates (default: 2 for 64 MiB of input or more, else 1)',
+      ).choices(['1', '2']),
     )
     .action((files: string[], _o, cmd: Command) => run(scan(files, globals(cmd) as never)));
 
@@ -227,7 +232,6 @@ async function main(argv: string[]): Promise<number> {
   const program = build((p) => {
     pending = p;
   });
-  program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv);

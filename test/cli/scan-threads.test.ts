@@ -7,7 +7,7 @@ import { tmpDir } from '../helpers/tmp.js';
 
 /*
  * `vigil scan` matches on a worker thread and correlates on the main one;
- * `--single-thread` does it all on one. Both must give the same alerts in
+ * `--threads 1` does it all on one. Both must give the same alerts in
  * the same order: single-event alerts, correlation windows closing on event
  * time (including the ones only the final flush closes), chained alerts.
  */
@@ -46,7 +46,7 @@ function authLog(): string {
   return lines.join('\n') + '\n';
 }
 
-test('scan: a worker thread and --single-thread raise the same alerts in the same order', (t) => {
+test('scan: a worker thread and one thread raise the same alerts in the same order', (t) => {
   const dir = tmpDir(t);
   const log = path.join(dir, 'auth.log');
   fs.writeFileSync(log, authLog());
@@ -54,8 +54,8 @@ test('scan: a worker thread and --single-thread raise the same alerts in the sam
   fs.writeFileSync(config, `data_dir: ${dir}\ntimezone: UTC\n`);
   const two = path.join(dir, 'two.jsonl');
   const one = path.join(dir, 'one.jsonl');
-  const a = vigil(['scan', log, '--config', config, '--alerts', two, '--json']);
-  const b = vigil(['scan', log, '--config', config, '--alerts', one, '--json', '--single-thread']);
+  const a = vigil(['scan', log, '--config', config, '--alerts', two, '--json', '--threads', '2']);
+  const b = vigil(['scan', log, '--config', config, '--alerts', one, '--json', '--threads', '1']);
   assert.equal(a.status, 1, a.stderr);
   assert.equal(b.status, 1, b.stderr);
   const sa = JSON.parse(a.stdout);
@@ -98,8 +98,8 @@ test('scan: a file that cannot be read fails the same way with a worker thread',
   const config = path.join(dir, 'vigil.yml');
   fs.writeFileSync(config, `data_dir: ${dir}\n`);
   const missing = path.join(dir, 'nope.log');
-  const a = vigil(['scan', missing, '--config', config]);
-  const b = vigil(['scan', missing, '--config', config, '--single-thread']);
+  const a = vigil(['scan', missing, '--config', config, '--threads', '2']);
+  const b = vigil(['scan', missing, '--config', config, '--threads', '1']);
   assert.equal(a.status, b.status);
   assert.notEqual(a.status, 0);
   assert.equal(a.stderr.split('\n').at(-2), b.stderr.split('\n').at(-2));
@@ -114,11 +114,24 @@ test('scan: --errors lists decoding errors from the worker thread', (t) => {
   );
   const config = path.join(dir, 'vigil.yml');
   fs.writeFileSync(config, `data_dir: ${dir}\n`);
-  const a = vigil(['scan', log, '--config', config, '--errors']);
-  const b = vigil(['scan', log, '--config', config, '--errors', '--single-thread']);
+  const a = vigil(['scan', log, '--config', config, '--errors', '--threads', '2']);
+  const b = vigil(['scan', log, '--config', config, '--errors', '--threads', '1']);
   // The time of an undatable record is when it was read.
   const stable = (s: string) =>
     s.replace(/in [\d.]+ s \(\d+ records\/s\)/, '').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T');
   assert.equal(stable(a.stdout), stable(b.stdout));
   assert.match(a.stdout, /errors:\n/);
+});
+
+test('scan: a small input stays on one thread unless asked', (t) => {
+  const dir = tmpDir(t);
+  const log = path.join(dir, 'auth.log');
+  fs.writeFileSync(log, authLog());
+  const config = path.join(dir, 'vigil.yml');
+  fs.writeFileSync(config, `data_dir: ${dir}\n`);
+  const res = vigil(['scan', log, '--config', config, '--json']);
+  assert.equal(JSON.parse(res.stdout).threads, 1);
+  const bad = vigil(['scan', log, '--config', config, '--threads', '3']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--threads/);
 });

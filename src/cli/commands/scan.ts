@@ -25,8 +25,8 @@ export interface ScanOptions extends GlobalOptions {
   rules?: boolean;
   store?: boolean;
   errors?: boolean;
-  /** Decode and match on the main thread too (no worker). */
-  singleThread?: boolean;
+  /** 1: all on the main thread; 2: a worker decodes and matches; default by input size. */
+  threads?: '1' | '2';
 }
 
 interface Summary {
@@ -46,6 +46,22 @@ interface Summary {
 
 function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
+}
+
+/** Below this much input, starting a worker and loading the rules twice costs more than it saves. */
+const WORKER_MIN_BYTES = 64 << 20;
+
+function wantsWorker(threads: ScanOptions['threads'], paths: string[]): boolean {
+  if (threads !== undefined) return threads === '2';
+  let bytes = 0;
+  for (const p of paths) {
+    try {
+      bytes += fs.statSync(p).size;
+    } catch {
+      // Unreadable: the scan itself reports it.
+    }
+  }
+  return bytes >= WORKER_MIN_BYTES;
 }
 
 /**
@@ -138,7 +154,7 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
   try {
     const paths = files.filter((f) => f !== '-');
     // Two threads pay off when matching is the work and no event leaves the scan.
-    if (detector && !store && !out && !opts.singleThread && paths.length > 0) {
+    if (detector && !store && !out && paths.length > 0 && wantsWorker(opts.threads, paths)) {
       summary.threads = 2;
       const done = await scanWithWorker(
         {
