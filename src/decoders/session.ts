@@ -39,6 +39,12 @@ const MAX_USERS = 8;
 /** Longer than sshd's LoginGraceTime (120 s by default): authentication happens within it. */
 const TTL_MS = 10 * 60_000;
 
+/** One source, host and program: its sessions by pid. */
+interface Context {
+  readonly key: string;
+  readonly pids: Map<number, Session>;
+}
+
 interface Session {
   /** The client's address as the session's lines gave it (ip, domain, address). */
   source: NonNullable<Event['source']> | undefined;
@@ -47,10 +53,9 @@ interface Session {
   failedUsers: string[] | undefined;
   /** Event time (epoch ms) of the session's last line. */
   seen: number;
-  /** Where the session is filed: its context's sessions by pid, and the context's key. */
-  readonly pids: Map<number, Session>;
+  /** Where the session is filed: its context, under its pid. */
+  readonly context: Context;
   readonly pid: number;
-  readonly context: string;
   /** `order` position stamp: the session moves to the back only when it has drifted far forward. */
   stamp: number;
 }
@@ -61,8 +66,7 @@ const REFRESH = MAX_SESSIONS / 4;
 const SWEEP_MS = 1000;
 
 export class SessionMemory {
-  /** Per source, host and program: the sessions by pid. */
-  private readonly contexts = new Map<string, Map<number, Session>>();
+  private readonly contexts = new Map<string, Context>();
   /**
    * Every session, roughly least recently seen first: a session goes to the
    * back when seen only once it drifted REFRESH insertions forward, so most
@@ -73,8 +77,7 @@ export class SessionMemory {
   private nextSweep = -Infinity;
   private readonly epoch = new EpochReader();
   /** The context the previous line was in: consecutive lines mostly share it. */
-  private last:
-    { source: string; host: string; program: string; pids: Map<number, Session> } | undefined;
+  private last: { source: string; host: string; program: string; context: Context } | undefined;
 
   /** Passes decoded events through the memory; returns them with held ones released. */
   process(events: Event[]): Event[] {
@@ -105,8 +108,7 @@ export class SessionMemory {
   private track(e: Event, program: string, pid: number, out: Event[]): void {
     const now = this.epoch.read(e['@timestamp']);
     const host = e.host?.name ?? '';
-    let [pids, context] = this.contextOf(e.vigil.source, host, program);
-    let s = pids.get(pid);
+    let s = this.contextOf(e.vigil.source, host, program).pids.get(pid);
     if (s && !(Math.abs(now - s.seen) <= TTL_MS)) {
       for (const h of s.held) out.push(h);
       this.end(s);
@@ -118,18 +120,17 @@ export class SessionMemory {
     }
     if (!s) {
       // Ending sessions may have dropped the context's map: file the new one afresh.
-      [pids, context] = this.contextOf(e.vigil.source, host, program);
+      const context = this.contextOf(e.vigil.source, host, program);
       s = {
         source: undefined,
         held: [],
         failedUsers: undefined,
         seen: now,
-        pids,
-        pid,
         context,
+        pid,
         stamp: ++this.counter,
       };
-      pids.set(pid, s);
+      context.pids.set(pid, s);
       this.order.add(s);
     } else if (this.counter - s.stamp > REFRESH) {
       this.order.delete(s);
@@ -182,25 +183,26 @@ export class SessionMemory {
     if (changed) out.push(changed);
   }
 
-  private contextOf(source: string, host: string, program: string): [Map<number, Session>, string] {
+  private contextOf(source: string, host: string, program: string): Context {
     const last = this.last;
     if (last && last.source === source && last.host === host && last.program === program) {
-      return [last.pids, `${source}\u0000${host}\u0000${program}`];
+      return last.context;
     }
-    const context = `${source}\u0000${host}\u0000${program}`;
-    let pids = this.contexts.get(context);
-    if (!pids) this.contexts.set(context, (pids = new Map()));
-    this.last = { source, host, program, pids };
-    return [pids, context];
+    const key = `${source}\u0000${host}\u0000${program}`;
+    let context = this.contexts.get(key);
+    if (!context) this.contexts.set(key, (context = { key, pids: new Map() }));
+    this.last = { source, host, program, context };
+    return context;
   }
 
   /** Forgets the session (the pid may be reused for a new one). */
   private end(s: Session): void {
     this.order.delete(s);
-    s.pids.delete(s.pid);
-    if (s.pids.size === 0) {
-      this.contexts.delete(s.context);
-      if (this.last?.pids === s.pids) this.last = undefined;
+    const context = s.context;
+    context.pids.delete(s.pid);
+    if (context.pids.size === 0) {
+      this.contexts.delete(context.key);
+      if (this.last?.context === context) this.last = undefined;
     }
   }
 

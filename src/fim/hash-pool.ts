@@ -1,25 +1,9 @@
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../threads.js';
 import type { HashAlgorithm } from './attributes.js';
 import type { HashBatch, HashJob, HashResult, RowBatch, RowResults } from './hash-worker.js';
 import type { FsPath } from './paths.js';
-
-/**
- * Starts the hash worker. Built, it is a .js file; under tsx (tests,
- * benchmarks) it is a .ts file, and a worker does not inherit tsx's loader,
- * so a small bootstrap registers it first: tsx's require hook, which starts
- * in a third of the time (and CPU) of its ESM hooks and their extra thread.
- */
-function startWorker(): Worker {
-  const base = import.meta.url;
-  if (!base.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', base));
-  const target = fileURLToPath(new URL('./hash-worker.ts', base));
-  // Resolved here: the worker's own resolution would start from the cwd.
-  const tsx = fileURLToPath(import.meta.resolve('tsx/cjs/api'));
-  const boot = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(target)});`;
-  return new Worker(boot, { eval: true });
-}
 
 // A batch amortizes the message round trip over many small files; the byte
 // bound keeps one huge file from holding many small ones hostage.
@@ -67,7 +51,7 @@ export class HashPool {
   // needs none.
   private startWorkers(): void {
     for (let i = 0; i < this.size; i++) {
-      const slot: Slot = { worker: startWorker(), outstanding: [] };
+      const slot: Slot = { worker: startWorker('./hash-worker', import.meta.url), outstanding: [] };
       slot.worker.on('message', (answer: HashResult[] | RowResults) => this.settle(slot, answer));
       slot.worker.on('error', (err) => this.fail(err));
       slot.worker.unref();

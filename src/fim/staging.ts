@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { isRunning } from '../pid.js';
 import { MacSum } from './signer.js';
 
 // Rows per write transaction: short locks on a store `vigil start` writes too.
@@ -75,17 +76,8 @@ function dropAbandoned(db: Database.Database): void {
     .all() as string[];
   for (const name of tables) {
     const pid = Number(/^fim_staging_(\d+)_\d+$/.exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) {
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) {
       db.exec(`DROP TABLE IF EXISTS ${name}`);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

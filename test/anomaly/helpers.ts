@@ -1,16 +1,7 @@
 import { anomalySchema, type AnomalyConfig } from '../../src/config/schema.js';
 
-/** Deterministic PRNG (mulberry32) so that a failing series can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the bench generator's mulberry32) so that a failing series can be replayed. */
+export { prng as rng } from '../../bench/generate.js';
 
 export function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

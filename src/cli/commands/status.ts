@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isRunning } from '../../pid.js';
 import { EXIT } from '../../errors.js';
 import { formatBytes, table } from '../format.js';
 import { AnomalyStateStore } from '../../anomaly/persist.js';
@@ -24,15 +25,6 @@ function anomalyState(file: string): { metrics: number; bytes: number } {
 
 export const PID_FILE = 'vigil.pid';
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** `vigil status`: is `vigil start` running, what it watches, its counters, the store. */
 export async function status(opts: GlobalOptions): Promise<number> {
   const loaded = loadFromOptions(opts);
@@ -46,7 +38,7 @@ export async function status(opts: GlobalOptions): Promise<number> {
     } catch {
       pid = undefined;
     }
-    const alive = pid !== undefined && Number.isInteger(pid) && running(pid);
+    const alive = pid !== undefined && Number.isInteger(pid) && isRunning(pid);
     const anomaly = anomalyState(storePath(loaded));
     if (opts.json) {
       printJson({
