@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadFromOptions } from '../../src/cli/context.js';
 import { loadDetection } from '../../src/cli/detection.js';
-import { scanWithWorker } from '../../src/cli/scan-parallel.js';
+import { defaultWorkers, scanWithWorkers } from '../../src/cli/scan-parallel.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createDecoderStage } from '../../src/decoders/index.js';
 import { Counters } from '../../src/event/counters.js';
@@ -35,9 +35,10 @@ if (phase === 'detect') {
 }
 
 /**
- * Detection as `vigil scan FILE` runs it: a worker thread reads, decodes and
- * matches, this one correlates. Timed from the moment the worker has loaded
- * its rules (start-up is not throughput) to the end-of-input flush.
+ * Detection as `vigil scan FILE` runs it: worker threads read, decode and
+ * match (`VIGIL_BENCH_WORKERS` of them, by default as many as vigil runs),
+ * this one correlates. Timed from the moment the workers have loaded their
+ * rules (start-up is not throughput) to the end-of-input flush.
  */
 async function detect(log: string, ruleSet: string): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
@@ -64,7 +65,7 @@ async function detect(log: string, ruleSet: string): Promise<void> {
   };
   let t0 = process.hrtime.bigint();
   let cpu0 = process.cpuUsage();
-  const { records } = await scanWithWorker(
+  const { records } = await scanWithWorkers(
     { files: [log], options: { config: configFile }, format: 'auto', errors: false },
     detection.detector,
     {
@@ -75,6 +76,7 @@ async function detect(log: string, ruleSet: string): Promise<void> {
       },
       signal: new AbortController().signal,
     },
+    Number(process.env.VIGIL_BENCH_WORKERS ?? defaultWorkers()),
   );
   detection.detector.flush((a) => onAlerts([a]));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT } from '../errors.js';
 import { configCheck, configSchemaCommand, configShow } from './commands/config.js';
 import { fimCompare, fimDigest, fimHistory, fimInit, fimVerify } from './commands/fim.js';
@@ -20,6 +20,17 @@ import {
 import { reportError, type GlobalOptions } from './context.js';
 
 const FORMATS = ['auto', 'syslog', 'json', 'auditd', 'apache', 'nginx', 'plain'];
+/** More threads than this only contend: the correlating thread is the limit. */
+const MAX_THREADS = 16;
+
+/** `--threads`: a whole number from 1 to MAX_THREADS. */
+function threadCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_THREADS) {
+    throw new InvalidArgumentError(`a whole number from 1 to ${MAX_THREADS}`);
+  }
+  return n;
+}
 
 function build(run: (code: Promise<number>) => void): Command {
   const program = new Command('vigil')
@@ -59,8 +70,8 @@ function build(run: (code: Promise<number>) => void): Command {
     .addOption(
       new Option(
         '--threads <n>',
-        'threads for a scan of files: 2 = a worker decodes and matches while the main thread correlates (default: 2 for 64 MiB of input or more, else 1)',
-      ).choices(['1', '2']),
+        'threads for a scan of files: 1 = one thread; N = N-1 workers decode and match while the main thread correlates (default: 1 + the cores, at most 4, for 64 MiB of input or more, else 1)',
+      ).argParser(threadCount),
     )
     .action((files: string[], _o, cmd: Command) => run(scan(files, globals(cmd) as never)));
 

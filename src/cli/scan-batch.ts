@@ -7,12 +7,16 @@ import type { CorrelationInput } from '../rules/correlation-engine.js';
  * are only a clock move, and most of the rest are a few short correlation
  * keys, so flat arrays of numbers and strings clone several times faster
  * than the same records as objects. `BatchWriter` fills the columns on the
- * worker; `readBatch` turns them back into MatchRecords on the main thread.
+ * worker; a `BatchReader` turns them back into MatchRecords on the main
+ * thread, one at a time, so that the batches of several workers can be
+ * merged in input order.
  */
 
 export interface EncodedBatch {
   /** Event time of each record, in order. */
   readonly times: Float64Array;
+  /** Per record: the position in the scan's input of the raw record it was decoded from. */
+  readonly seqs: Float64Array;
   /** Positions in `times` of the records with a payload (alerts or feeds), ascending. */
   readonly at: Int32Array;
   /** Per payload: its alerts, or null. */
@@ -34,6 +38,7 @@ export interface EncodedBatch {
 
 export class BatchWriter {
   private times: number[] = [];
+  private seqs: number[] = [];
   private at: number[] = [];
   private alerts: (Alert[] | null)[] = [];
   private ids: (string | null)[] = [];
@@ -45,14 +50,16 @@ export class BatchWriter {
   private multiAt: number[] = [];
   private multi: string[][] = [];
 
-  /** A record with nothing in it but its time. */
-  tick(t: number): void {
+  /** A record with nothing in it but its time, decoded from raw record `seq`. */
+  tick(t: number, seq: number): void {
     this.times.push(t);
+    this.seqs.push(seq);
   }
 
-  add(r: MatchRecord): void {
+  add(r: MatchRecord, seq: number): void {
     this.at.push(this.times.length);
     this.times.push(r.t);
+    this.seqs.push(seq);
     this.alerts.push(r.alerts ?? null);
     this.ids.push(r.id ?? null);
     const feeds = r.feeds ?? [];
@@ -75,6 +82,7 @@ export class BatchWriter {
   take(): EncodedBatch {
     const b: EncodedBatch = {
       times: Float64Array.from(this.times),
+      seqs: Float64Array.from(this.seqs),
       at: Int32Array.from(this.at),
       alerts: this.alerts,
       ids: this.ids,
@@ -87,6 +95,7 @@ export class BatchWriter {
       multi: this.multi,
     };
     this.times = [];
+    this.seqs = [];
     this.at = [];
     this.alerts = [];
     this.ids = [];
@@ -101,20 +110,37 @@ export class BatchWriter {
   }
 }
 
-/** Calls `apply` with each record of the batch, in order. */
-export function readBatch(b: EncodedBatch, apply: (r: MatchRecord) => void): void {
-  const tick: { t: number } = { t: NaN };
-  let payload = 0;
-  let feed = 0;
-  let input = 0;
-  let multi = 0;
-  for (let i = 0; i < b.times.length; i++) {
+/** Reads a batch's records in order, one at a time. */
+export class BatchReader {
+  private i = 0;
+  private payload = 0;
+  private feed = 0;
+  private input = 0;
+  private multi = 0;
+  /** Returned for every clock-only record: the caller uses it before asking for the next. */
+  private readonly tick: { t: number } = { t: NaN };
+
+  constructor(private readonly b: EncodedBatch) {}
+
+  get done(): boolean {
+    return this.i >= this.b.times.length;
+  }
+
+  /** The input position of the next record (call only when not `done`). */
+  get seq(): number {
+    return this.b.seqs[this.i]!;
+  }
+
+  next(): MatchRecord {
+    const b = this.b;
+    const i = this.i++;
     const t = b.times[i]!;
+    const payload = this.payload;
     if (payload >= b.at.length || b.at[payload] !== i) {
-      tick.t = t;
-      apply(tick);
-      continue;
+      this.tick.t = t;
+      return this.tick;
     }
+    this.payload++;
     const r: MatchRecord = { t };
     const alerts = b.alerts[payload];
     if (alerts) r.alerts = alerts;
@@ -123,24 +149,28 @@ export function readBatch(b: EncodedBatch, apply: (r: MatchRecord) => void): voi
     const n = b.feedCounts[payload]!;
     if (n > 0) {
       r.feeds = [];
-      for (let f = 0; f < n; f++, feed++) {
-        const inputs: (CorrelationInput | null)[] = [];
-        for (let k = b.inputCounts[feed]!; k > 0; k--, input++) {
-          const key = b.keys[input]!;
-          if (key === null) {
-            inputs.push(null);
-            continue;
-          }
-          const value = b.values[input];
-          const x: { key: string; value?: string | number; values?: string[] } = { key };
-          if (value !== null && value !== undefined) x.value = value;
-          if (b.multiAt[multi] === input) x.values = b.multi[multi++]!;
-          inputs.push(x);
-        }
-        r.feeds.push([b.feedRules[feed]!, inputs]);
-      }
+      for (let f = 0; f < n; f++) r.feeds.push(this.readFeed());
     }
-    payload++;
-    apply(r);
+    return r;
+  }
+
+  private readFeed(): [number, (CorrelationInput | null)[]] {
+    const b = this.b;
+    const feed = this.feed++;
+    const inputs: (CorrelationInput | null)[] = [];
+    for (let k = b.inputCounts[feed]!; k > 0; k--) {
+      const input = this.input++;
+      const key = b.keys[input]!;
+      if (key === null) {
+        inputs.push(null);
+        continue;
+      }
+      const value = b.values[input];
+      const x: { key: string; value?: string | number; values?: string[] } = { key };
+      if (value !== null && value !== undefined) x.value = value;
+      if (b.multiAt[this.multi] === input) x.values = b.multi[this.multi++]!;
+      inputs.push(x);
+    }
+    return [b.feedRules[feed]!, inputs];
   }
 }

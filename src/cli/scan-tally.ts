@@ -32,3 +32,25 @@ export function tallyEvents(tally: ScanTally, events: readonly Event[], keepErro
     }
   }
 }
+
+/**
+ * The tallies of scan workers as one: counts added up, error lines in
+ * input order (`errorSeqs` gives each line's input position).
+ */
+export function mergeTallies(
+  parts: readonly { tally: ScanTally; errorSeqs: number[] }[],
+): ScanTally {
+  const out = newTally();
+  const lines: { seq: number; part: number; line: string }[] = [];
+  parts.forEach(({ tally, errorSeqs }, part) => {
+    out.events += tally.events;
+    out.errors += tally.errors;
+    for (const key of ['by_category', 'by_decoder', 'by_outcome'] as const) {
+      for (const [k, n] of Object.entries(tally[key])) out[key][k] = (out[key][k] ?? 0) + n;
+    }
+    tally.errorLines.forEach((line, i) => lines.push({ seq: errorSeqs[i]!, part, line }));
+  });
+  lines.sort((a, b) => a.seq - b.seq || a.part - b.part);
+  out.errorLines = lines.map((l) => l.line);
+  return out;
+}

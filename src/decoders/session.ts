@@ -29,7 +29,7 @@ import type { Event } from '../event/types.js';
  */
 
 /** Programs whose lines are tracked per pid. */
-const PROGRAMS = new Set(['sshd', 'sshd-session']);
+export const SESSION_PROGRAMS: ReadonlySet<string> = new Set(['sshd', 'sshd-session']);
 /** Actions after which sshd logs nothing more for the connection. */
 const END_ACTIONS = new Set(['ssh_connection_closed', 'ssh_connection_reset', 'ssh_disconnect']);
 const MAX_SESSIONS = 4096;
@@ -85,7 +85,7 @@ export class SessionMemory {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const proc = e.process;
-      if (proc?.pid === undefined || proc.name === undefined || !PROGRAMS.has(proc.name)) {
+      if (proc?.pid === undefined || proc.name === undefined || !SESSION_PROGRAMS.has(proc.name)) {
         out?.push(e);
         continue;
       }

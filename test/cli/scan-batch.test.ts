@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BatchWriter, readBatch } from '../../src/cli/scan-batch.js';
+import { BatchReader, BatchWriter, type EncodedBatch } from '../../src/cli/scan-batch.js';
 import type { Alert } from '../../src/event/types.js';
 import type { MatchRecord } from '../../src/rules/detector.js';
 
@@ -30,17 +30,33 @@ test('scan batches: records come back as they went in, in order', () => {
     { t: 5000 },
   ];
   const w = new BatchWriter();
-  for (const r of records) {
-    if (r.alerts || r.feeds) w.add(r);
-    else w.tick(r.t);
-  }
+  records.forEach((r, i) => {
+    if (r.alerts || r.feeds) w.add(r, 10 + i);
+    else w.tick(r.t, 10 + i);
+  });
   // The columns survive a structured clone (what postMessage does).
   const batch = structuredClone(w.take());
   const out: MatchRecord[] = [];
-  readBatch(batch, (r) => out.push(structuredClone(r)));
+  const seqs: number[] = [];
+  read(batch, (r, seq) => {
+    out.push(structuredClone(r));
+    seqs.push(seq);
+  });
   assert.deepEqual(out, records);
+  assert.deepEqual(
+    seqs,
+    records.map((_, i) => 10 + i),
+  );
   // The writer starts afresh.
   const empty = w.take();
   assert.equal(empty.times.length, 0);
-  readBatch(empty, () => assert.fail('no record'));
+  assert.equal(new BatchReader(empty).done, true);
 });
+
+function read(b: EncodedBatch, each: (r: MatchRecord, seq: number) => void): void {
+  const reader = new BatchReader(b);
+  while (!reader.done) {
+    const seq = reader.seq;
+    each(reader.next(), seq);
+  }
+}

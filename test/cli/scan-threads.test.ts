@@ -6,10 +6,11 @@ import { vigil } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /*
- * `vigil scan` matches on a worker thread and correlates on the main one;
- * `--threads 1` does it all on one. Both must give the same alerts in
- * the same order: single-event alerts, correlation windows closing on event
- * time (including the ones only the final flush closes), chained alerts.
+ * `vigil scan` matches on worker threads and correlates on the main one;
+ * `--threads 1` does it all on one. All must give the same alerts in the
+ * same order: single-event alerts, correlation windows closing on event
+ * time (including the ones only the final flush closes), chained alerts,
+ * sshd sessions whose lines interleave across workers.
  */
 
 /** A log with brute force from two addresses, a spray, invalid users and a root login. */
@@ -33,6 +34,15 @@ function authLog(): string {
     );
   };
   for (let i = 0; i < 8; i++) fail('203.0.113.7', 'root');
+  // A failure that names no address is held until its session names one,
+  // while other connections log in between.
+  s += 5;
+  lines.push(
+    `${at(s)} web1 sshd[7001]: Disconnecting: Too many authentication failures for root [preauth]`,
+    `${at(s)} web1 sshd[7002]: Failed password for admin from 192.0.2.50 port 7002 ssh2`,
+    `${at(s + 1)} web2 sshd[7003]: Failed password for admin from 192.0.2.51 port 7003 ssh2`,
+    `${at(s + 2)} web1 sshd[7001]: Connection closed by authenticating user root 198.51.100.77 port 4444 [preauth]`,
+  );
   for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'])
     fail('198.51.100.9', u, true);
   s += 3600;
@@ -46,35 +56,48 @@ function authLog(): string {
   return lines.join('\n') + '\n';
 }
 
-test('scan: a worker thread and one thread raise the same alerts in the same order', (t) => {
+test('scan: worker threads and one thread raise the same alerts in the same order', (t) => {
   const dir = tmpDir(t);
   const log = path.join(dir, 'auth.log');
   fs.writeFileSync(log, authLog());
   const config = path.join(dir, 'vigil.yml');
   fs.writeFileSync(config, `data_dir: ${dir}\ntimezone: UTC\n`);
-  const two = path.join(dir, 'two.jsonl');
-  const one = path.join(dir, 'one.jsonl');
-  const a = vigil(['scan', log, '--config', config, '--alerts', two, '--json', '--threads', '2']);
-  const b = vigil(['scan', log, '--config', config, '--alerts', one, '--json', '--threads', '1']);
-  assert.equal(a.status, 1, a.stderr);
-  assert.equal(b.status, 1, b.stderr);
-  const sa = JSON.parse(a.stdout);
-  const sb = JSON.parse(b.stdout);
-  assert.equal(sa.threads, 2);
-  assert.equal(sb.threads, 1);
-  for (const k of [
-    'records',
-    'events',
-    'errors',
-    'alerts',
-    'by_category',
-    'by_decoder',
-    'by_rule',
-  ]) {
-    assert.deepEqual(sa[k], sb[k], k);
+  const run = (threads: number) => {
+    const file = path.join(dir, `alerts-${threads}.jsonl`);
+    const res = vigil([
+      'scan',
+      log,
+      '--config',
+      config,
+      '--alerts',
+      file,
+      '--json',
+      '--threads',
+      `${threads}`,
+    ]);
+    assert.equal(res.status, 1, res.stderr);
+    const summary = JSON.parse(res.stdout);
+    assert.equal(summary.threads, threads);
+    return { summary, alerts: fs.readFileSync(file, 'utf8') };
+  };
+  const one = run(1);
+  const alerts = one.alerts;
+  for (const threads of [2, 3]) {
+    const many = run(threads);
+    for (const k of [
+      'records',
+      'events',
+      'errors',
+      'alerts',
+      'by_category',
+      'by_decoder',
+      'by_outcome',
+      'by_rule',
+    ]) {
+      assert.deepEqual(many.summary[k], one.summary[k], `${threads} threads: ${k}`);
+    }
+    assert.equal(many.alerts, alerts, `${threads} threads`);
   }
-  const alerts = fs.readFileSync(two, 'utf8');
-  assert.equal(alerts, fs.readFileSync(one, 'utf8'));
   const titles = alerts
     .trim()
     .split('\n')
@@ -93,19 +116,19 @@ test('scan: a worker thread and one thread raise the same alerts in the same ord
   );
 });
 
-test('scan: a file that cannot be read fails the same way with a worker thread', (t) => {
+test('scan: a file that cannot be read fails the same way with worker threads', (t) => {
   const dir = tmpDir(t);
   const config = path.join(dir, 'vigil.yml');
   fs.writeFileSync(config, `data_dir: ${dir}\n`);
   const missing = path.join(dir, 'nope.log');
-  const a = vigil(['scan', missing, '--config', config, '--threads', '2']);
+  const a = vigil(['scan', missing, '--config', config, '--threads', '3']);
   const b = vigil(['scan', missing, '--config', config, '--threads', '1']);
   assert.equal(a.status, b.status);
   assert.notEqual(a.status, 0);
   assert.equal(a.stderr.split('\n').at(-2), b.stderr.split('\n').at(-2));
 });
 
-test('scan: --errors lists decoding errors from the worker thread', (t) => {
+test('scan: --errors lists decoding errors from worker threads', (t) => {
   const dir = tmpDir(t);
   const log = path.join(dir, 'mixed.log');
   fs.writeFileSync(
@@ -114,7 +137,7 @@ test('scan: --errors lists decoding errors from the worker thread', (t) => {
   );
   const config = path.join(dir, 'vigil.yml');
   fs.writeFileSync(config, `data_dir: ${dir}\n`);
-  const a = vigil(['scan', log, '--config', config, '--errors', '--threads', '2']);
+  const a = vigil(['scan', log, '--config', config, '--errors', '--threads', '3']);
   const b = vigil(['scan', log, '--config', config, '--errors', '--threads', '1']);
   // The time of an undatable record is when it was read.
   const stable = (s: string) =>
@@ -131,7 +154,9 @@ test('scan: a small input stays on one thread unless asked', (t) => {
   fs.writeFileSync(config, `data_dir: ${dir}\n`);
   const res = vigil(['scan', log, '--config', config, '--json']);
   assert.equal(JSON.parse(res.stdout).threads, 1);
-  const bad = vigil(['scan', log, '--config', config, '--threads', '3']);
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--threads/);
+  for (const value of ['0', 'x', '2.5', '17']) {
+    const bad = vigil(['scan', log, '--config', config, '--threads', value]);
+    assert.equal(bad.status, 2, value);
+    assert.match(bad.stderr, /--threads/);
+  }
 });

@@ -12,7 +12,7 @@ import { loadFromOptions, openStore, printJson, type GlobalOptions } from '../co
 import { formatAlertLine, loadDetection, reportRules } from '../detection.js';
 import { loadLists } from '../lists.js';
 import { buildDecoder } from '../runtime.js';
-import { scanWithWorker } from '../scan-parallel.js';
+import { defaultWorkers, scanWithWorkers } from '../scan-parallel.js';
 import { newTally, tallyEvents } from '../scan-tally.js';
 import type { SigmaDetector } from '../../rules/detector.js';
 
@@ -25,8 +25,8 @@ export interface ScanOptions extends GlobalOptions {
   rules?: boolean;
   store?: boolean;
   errors?: boolean;
-  /** 1: all on the main thread; 2: a worker decodes and matches; default by input size. */
-  threads?: '1' | '2';
+  /** 1: all on the main thread; N > 1: N - 1 workers decode and match; default by input size and cores. */
+  threads?: number;
 }
 
 interface Summary {
@@ -40,7 +40,7 @@ interface Summary {
   by_outcome: Record<string, number>;
   alerts: number;
   by_rule: Record<string, number>;
-  /** 2 when a worker decoded and matched while this thread correlated, else 1. */
+  /** 1, or 1 + the workers that decoded and matched while this thread correlated. */
   threads: number;
 }
 
@@ -48,11 +48,12 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-/** Below this much input, starting a worker and loading the rules twice costs more than it saves. */
+/** Below this much input, starting workers and loading the rules again in each costs more than it saves. */
 const WORKER_MIN_BYTES = 64 << 20;
 
-function wantsWorker(threads: ScanOptions['threads'], paths: string[]): boolean {
-  if (threads !== undefined) return threads === '2';
+/** How many threads scan `paths`: `--threads`, else by input size and cores. */
+function scanThreads(threads: number | undefined, paths: string[]): number {
+  if (threads !== undefined) return threads;
   let bytes = 0;
   for (const p of paths) {
     try {
@@ -61,7 +62,8 @@ function wantsWorker(threads: ScanOptions['threads'], paths: string[]): boolean 
       // Unreadable: the scan itself reports it.
     }
   }
-  return bytes >= WORKER_MIN_BYTES;
+  if (bytes < WORKER_MIN_BYTES) return 1;
+  return 1 + defaultWorkers();
 }
 
 /**
@@ -153,10 +155,11 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
   process.once('SIGINT', onSigint);
   try {
     const paths = files.filter((f) => f !== '-');
-    // Two threads pay off when matching is the work and no event leaves the scan.
-    if (detector && !store && !out && paths.length > 0 && wantsWorker(opts.threads, paths)) {
-      summary.threads = 2;
-      const done = await scanWithWorker(
+    // Workers pay off when matching is the work and no event leaves the scan.
+    const threads = detector && !store && !out ? scanThreads(opts.threads, paths) : 1;
+    if (detector && paths.length > 0 && threads > 1) {
+      summary.threads = threads;
+      const done = await scanWithWorkers(
         {
           files: paths,
           options: { config: configFile, dataDir: opts.dataDir },
@@ -165,6 +168,7 @@ export async function scan(files: string[], opts: ScanOptions): Promise<number> 
         },
         detector,
         { onAlerts, onProgress: progress, signal: abort.signal },
+        threads - 1,
       );
       summary.records += done.records;
       Object.assign(tally, done.tally);
