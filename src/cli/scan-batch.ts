@@ -1,15 +1,16 @@
 import type { Alert } from '../event/types.js';
-import type { MatchRecord } from '../rules/detector.js';
 import type { CorrelationInput } from '../rules/correlation-engine.js';
+import { GROUP_FIELDS, singleAlert, type MatchRecord } from '../rules/detector.js';
+import type { CompiledRule } from '../rules/compile.js';
 
 /*
  * What a scan worker sends per batch of records, in columns: most records
- * are only a clock move, and most of the rest are a few short correlation
- * keys, so flat arrays of numbers and strings clone several times faster
- * than the same records as objects. `BatchWriter` fills the columns on the
- * worker; a `BatchReader` turns them back into MatchRecords on the main
- * thread, one at a time, so that the batches of several workers can be
- * merged in input order.
+ * are only a clock move, most of the rest are a few short correlation keys,
+ * and an alert is its rule's index plus a few strings, so flat arrays of
+ * numbers and strings clone several times faster than the same records as
+ * objects. `BatchWriter` fills the columns on the worker; a `BatchReader`
+ * turns them back into MatchRecords on the main thread, one at a time, so
+ * that the batches of several workers can be merged in input order.
  */
 
 export interface EncodedBatch {
@@ -19,8 +20,17 @@ export interface EncodedBatch {
   readonly seqs: Float64Array;
   /** Positions in `times` of the records with a payload (alerts or feeds), ascending. */
   readonly at: Int32Array;
-  /** Per payload: its alerts, or null. */
-  readonly alerts: (Alert[] | null)[];
+  /** Per payload: how many alerts. */
+  readonly alertCounts: Int32Array;
+  /** Per alert: its rule's index, and the parts of `AlertParts` (null: absent). */
+  readonly alertRules: Int32Array;
+  readonly alertTimes: string[];
+  readonly alertMessages: (string | null)[];
+  readonly alertHosts: (string | null)[];
+  readonly alertSources: (string | null)[];
+  readonly alertUsers: (string | null)[];
+  /** GROUP_FIELDS.length entries per alert. */
+  readonly alertGroups: (string | null)[];
   /** Per payload: the event's correlation id, or null when it feeds nothing. */
   readonly ids: (string | null)[];
   /** Per payload: how many feeds (matched rules a correlation reads). */
@@ -36,91 +46,138 @@ export interface EncodedBatch {
   readonly multi: string[][];
 }
 
+/** The columns while they fill: plain arrays. */
+function emptyColumns() {
+  return {
+    times: [] as number[],
+    seqs: [] as number[],
+    at: [] as number[],
+    alertCounts: [] as number[],
+    alertRules: [] as number[],
+    alertTimes: [] as string[],
+    alertMessages: [] as (string | null)[],
+    alertHosts: [] as (string | null)[],
+    alertSources: [] as (string | null)[],
+    alertUsers: [] as (string | null)[],
+    alertGroups: [] as (string | null)[],
+    ids: [] as (string | null)[],
+    feedCounts: [] as number[],
+    feedRules: [] as number[],
+    inputCounts: [] as number[],
+    keys: [] as (string | null)[],
+    values: [] as (string | number | null)[],
+    multiAt: [] as number[],
+    multi: [] as string[][],
+  };
+}
+
 export class BatchWriter {
-  private times: number[] = [];
-  private seqs: number[] = [];
-  private at: number[] = [];
-  private alerts: (Alert[] | null)[] = [];
-  private ids: (string | null)[] = [];
-  private feedCounts: number[] = [];
-  private feedRules: number[] = [];
-  private inputCounts: number[] = [];
-  private keys: (string | null)[] = [];
-  private values: (string | number | null)[] = [];
-  private multiAt: number[] = [];
-  private multi: string[][] = [];
+  private c = emptyColumns();
+  /** Rule positions by id (a rule set with errors may repeat an id). */
+  private readonly byId = new Map<string, number[]>();
+
+  /** `rules`: the detector's rules, whose order both threads share. */
+  constructor(private readonly rules: readonly CompiledRule[]) {
+    rules.forEach((r, i) => {
+      const list = this.byId.get(r.id);
+      if (list) list.push(i);
+      else this.byId.set(r.id, [i]);
+    });
+  }
 
   /** A record with nothing in it but its time, decoded from raw record `seq`. */
   tick(t: number, seq: number): void {
-    this.times.push(t);
-    this.seqs.push(seq);
+    this.c.times.push(t);
+    this.c.seqs.push(seq);
   }
 
   add(r: MatchRecord, seq: number): void {
-    this.at.push(this.times.length);
-    this.times.push(r.t);
-    this.seqs.push(seq);
-    this.alerts.push(r.alerts ?? null);
-    this.ids.push(r.id ?? null);
+    const c = this.c;
+    c.at.push(c.times.length);
+    c.times.push(r.t);
+    c.seqs.push(seq);
+    const alerts = r.alerts ?? [];
+    c.alertCounts.push(alerts.length);
+    for (const a of alerts) this.addAlert(a);
+    c.ids.push(r.id ?? null);
     const feeds = r.feeds ?? [];
-    this.feedCounts.push(feeds.length);
+    c.feedCounts.push(feeds.length);
     for (const [rule, inputs] of feeds) {
-      this.feedRules.push(rule);
-      this.inputCounts.push(inputs.length);
+      c.feedRules.push(rule);
+      c.inputCounts.push(inputs.length);
       for (const input of inputs) {
         if (input?.values) {
-          this.multiAt.push(this.keys.length);
-          this.multi.push(input.values);
+          c.multiAt.push(c.keys.length);
+          c.multi.push(input.values);
         }
-        this.keys.push(input ? input.key : null);
-        this.values.push(input?.value ?? null);
+        c.keys.push(input ? input.key : null);
+        c.values.push(input?.value ?? null);
       }
     }
   }
 
+  /** Matching raises single-event alerts only (`singleAlert`): their parts say it all. */
+  private addAlert(a: Alert): void {
+    const c = this.c;
+    const rule = this.byId.get(a.rule.id)?.find((i) => raises(this.rules[i]!, a));
+    if (rule === undefined || a.count !== 1 || a.events || a.id) {
+      throw new Error(`scan batch: not a single-event alert of a known rule (${a.rule.id})`);
+    }
+    c.alertRules.push(rule);
+    c.alertTimes.push(a['@timestamp']);
+    c.alertMessages.push(a.message ?? null);
+    c.alertHosts.push(a.host?.name ?? null);
+    c.alertSources.push(a.source?.ip ?? null);
+    c.alertUsers.push(a.user?.name ?? null);
+    for (const f of GROUP_FIELDS) c.alertGroups.push(a.group?.[f] ?? null);
+  }
+
   /** The columns so far; the writer starts afresh. */
   take(): EncodedBatch {
-    const b: EncodedBatch = {
-      times: Float64Array.from(this.times),
-      seqs: Float64Array.from(this.seqs),
-      at: Int32Array.from(this.at),
-      alerts: this.alerts,
-      ids: this.ids,
-      feedCounts: Int32Array.from(this.feedCounts),
-      feedRules: Int32Array.from(this.feedRules),
-      inputCounts: Int32Array.from(this.inputCounts),
-      keys: this.keys,
-      values: this.values,
-      multiAt: this.multiAt,
-      multi: this.multi,
+    const c = this.c;
+    this.c = emptyColumns();
+    return {
+      ...c,
+      times: Float64Array.from(c.times),
+      seqs: Float64Array.from(c.seqs),
+      at: Int32Array.from(c.at),
+      alertCounts: Int32Array.from(c.alertCounts),
+      alertRules: Int32Array.from(c.alertRules),
+      feedCounts: Int32Array.from(c.feedCounts),
+      feedRules: Int32Array.from(c.feedRules),
+      inputCounts: Int32Array.from(c.inputCounts),
     };
-    this.times = [];
-    this.seqs = [];
-    this.at = [];
-    this.alerts = [];
-    this.ids = [];
-    this.feedCounts = [];
-    this.feedRules = [];
-    this.inputCounts = [];
-    this.keys = [];
-    this.values = [];
-    this.multiAt = [];
-    this.multi = [];
-    return b;
   }
+}
+
+/** Whether `singleAlert` of `rule` gives `a`'s rule part: then the index stands for it. */
+function raises(rule: CompiledRule, a: Alert): boolean {
+  const tags = a.rule.tags ?? [];
+  return (
+    rule.title === a.rule.title &&
+    rule.level === a.rule.level &&
+    rule.severity === a.severity &&
+    rule.tags.length === tags.length &&
+    rule.tags.every((t, i) => t === tags[i])
+  );
 }
 
 /** Reads a batch's records in order, one at a time. */
 export class BatchReader {
   private i = 0;
   private payload = 0;
+  private alert = 0;
   private feed = 0;
   private input = 0;
   private multi = 0;
   /** Returned for every clock-only record: the caller uses it before asking for the next. */
   private readonly tick: { t: number } = { t: NaN };
 
-  constructor(private readonly b: EncodedBatch) {}
+  /** `rules`: the detector's rules, in the order the writer's had. */
+  constructor(
+    private readonly b: EncodedBatch,
+    private readonly rules: readonly CompiledRule[],
+  ) {}
 
   get done(): boolean {
     return this.i >= this.b.times.length;
@@ -142,8 +199,11 @@ export class BatchReader {
     }
     this.payload++;
     const r: MatchRecord = { t };
-    const alerts = b.alerts[payload];
-    if (alerts) r.alerts = alerts;
+    const alerts = b.alertCounts[payload]!;
+    if (alerts > 0) {
+      r.alerts = [];
+      for (let k = 0; k < alerts; k++) r.alerts.push(this.readAlert());
+    }
     const id = b.ids[payload];
     if (id !== null && id !== undefined) r.id = id;
     const n = b.feedCounts[payload]!;
@@ -152,6 +212,24 @@ export class BatchReader {
       for (let f = 0; f < n; f++) r.feeds.push(this.readFeed());
     }
     return r;
+  }
+
+  private readAlert(): Alert {
+    const b = this.b;
+    const k = this.alert++;
+    let group: Record<string, string> | undefined;
+    for (let f = 0; f < GROUP_FIELDS.length; f++) {
+      const v = b.alertGroups[k * GROUP_FIELDS.length + f];
+      if (v !== null && v !== undefined) (group ??= {})[GROUP_FIELDS[f]!] = v;
+    }
+    return singleAlert(this.rules[b.alertRules[k]!]!, {
+      timestamp: b.alertTimes[k]!,
+      message: b.alertMessages[k] ?? undefined,
+      group,
+      host: b.alertHosts[k] ?? undefined,
+      source: b.alertSources[k] ?? undefined,
+      user: b.alertUsers[k] ?? undefined,
+    });
   }
 
   private readFeed(): [number, (CorrelationInput | null)[]] {

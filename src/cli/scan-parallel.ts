@@ -164,7 +164,7 @@ export function scanWithWorkers(
           break;
         }
         case 'batch': {
-          const reader = new BatchReader(m.batch);
+          const reader = new BatchReader(m.batch, detector.rules);
           if (reader.done) lane.worker.postMessage({ type: 'ack' });
           else lane.queue.push(reader);
           lane.upTo = m.upTo;

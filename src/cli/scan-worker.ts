@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   let progress: [number, number] | undefined;
   /** Raw records read so far: the input position of the next one. */
   let seq = 0;
-  const writer = new BatchWriter();
+  const writer = new BatchWriter(detector.rules);
   const match = (events: Event[]) => {
     const errors = tally.errorLines.length;
     tallyEvents(tally, events, input.errors);

@@ -11,6 +11,7 @@ import { SESSION_PROGRAMS } from './session.js';
  */
 
 const SP = 32;
+const FNV_OFFSET = 0x811c9dc5;
 const LT = 60;
 const BRACKET = 91;
 /** The tag ends within this many characters of the header's start, or there is none. */
@@ -45,8 +46,7 @@ function rfc5424(text: string, pos: number): number {
   const procEnd = text.indexOf(' ', appEnd + 1);
   const end = procEnd < 0 ? text.length : procEnd;
   const program = hash(text, app, appEnd, FNV_OFFSET);
-  if (program === 0) return 0;
-  if (!SESSION_PROGRAMS.has(text.slice(app, appEnd))) return program;
+  if (program === 0 || !SESSION_HASHES.has(program)) return program;
   return hash(text, appEnd + 1, end, program) || 1;
 }
 
@@ -55,12 +55,9 @@ function tagKey(text: string, start: number, end: number): number {
   const bracket = text.indexOf('[', start);
   const programEnd = bracket >= 0 && bracket < end ? bracket : end;
   const program = hash(text, start, programEnd, FNV_OFFSET);
-  if (program === 0) return 0;
-  if (programEnd === end || !SESSION_PROGRAMS.has(text.slice(start, programEnd))) return program;
+  if (program === 0 || programEnd === end || !SESSION_HASHES.has(program)) return program;
   return hash(text, programEnd, end, program) || 1;
 }
-
-const FNV_OFFSET = 0x811c9dc5;
 
 /**
  * FNV-1a over the characters of a program name (or the rest of a tag after
@@ -96,3 +93,12 @@ function isTagChar(c: number): boolean {
     c === 93 // ]
   );
 }
+
+/**
+ * Hashes of the session programs' names: compared instead of the names, so
+ * no line pays for a substring. Another program whose name hashes alike is
+ * only split finer (by pid), which keeps its records' order per pid.
+ */
+const SESSION_HASHES: ReadonlySet<number> = new Set(
+  [...SESSION_PROGRAMS].map((p) => hash(p, 0, p.length, FNV_OFFSET)),
+);

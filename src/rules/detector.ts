@@ -59,13 +59,24 @@ interface Group {
  * (same program, category, decoder, ...) share one plan, so the logsource
  * predicates run once per kind, not once per event.
  */
+/** One path of a plan's index. */
+interface IndexPath {
+  readonly read: (event: Event) => unknown;
+  /** Value (lower-case) → the groups' buckets for it. */
+  readonly byValue: Map<string, readonly Bucket[]>;
+  /**
+   * `lengths[n]` is 1 when some value has n characters (the last entry
+   * stands for every longer one): most values hit nothing, and a length
+   * check spares them the lookups and the lower-casing (of whole messages,
+   * for a keyword index).
+   */
+  readonly lengths: Uint8Array;
+}
+
 interface Plan {
   readonly unindexed: readonly CompiledRule[];
   /** Per path the plan's groups index (each read once): value → the groups' buckets for it. */
-  readonly index: readonly (readonly [
-    read: (event: Event) => unknown,
-    byValue: Map<string, readonly Bucket[]>,
-  ])[];
+  readonly index: readonly IndexPath[];
   /**
    * Candidate lists by the buckets an event hit (their ids): the unindexed
    * rules and theirs, merged in load order once per combination seen.
@@ -237,7 +248,7 @@ export class SigmaDetector implements Detector {
     let key = '';
     // The event is read directly (not through the view): most events hit
     // nothing, and then no rule ever reads these fields through the view.
-    for (const [read, byValue] of plan.index) {
+    for (const { read, byValue, lengths } of plan.index) {
       const x = read(event);
       if (x === undefined || x === null) continue;
       const n = Array.isArray(x) ? x.length : 1;
@@ -247,6 +258,9 @@ export class SigmaDetector implements Detector {
         if (typeof y !== 'string' && typeof y !== 'number' && typeof y !== 'boolean') continue;
         // Index values are lower-case, as field values mostly are already.
         const v = typeof y === 'string' ? y : String(y);
+        if (lengths[Math.min(v.length, lengths.length - 1)] === 0 && !v.includes('\u0130')) {
+          continue;
+        }
         const bs = byValue.get(v) ?? byValue.get(v.toLowerCase());
         if (bs) {
           for (const b of bs) {
@@ -281,7 +295,7 @@ export class SigmaDetector implements Detector {
       if (x === undefined || x === null || (Array.isArray(x) && x.length === 0)) {
         next = node.absent ??= { next: new Map() };
       } else if (Array.isArray(x) && x.length > 1) {
-        const k = JSON.stringify(x.map(String));
+        const k = listKey(x);
         const lists = (node.lists ??= new Map());
         next = lists.get(k);
         if (!next) lists.set(k, (next = { next: new Map() }));
@@ -324,7 +338,11 @@ export class SigmaDetector implements Detector {
       }
     }
     unindexed.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
-    const index = [...byPath].map(([path, byValue]) => [pathReader(path), byValue] as const);
+    const index = [...byPath].map(([path, byValue]) => ({
+      read: pathReader(path),
+      byValue,
+      lengths: lengthsOf(byValue.keys()),
+    }));
     return { unindexed, index, merged: new Map() };
   }
 
@@ -541,19 +559,63 @@ export function buildAlert(rule: CompiledRule, event: Event): Alert {
     const v = str(firstOf(GROUP_READERS[i]!(event)));
     if (v !== undefined) (group ??= {})[GROUP_FIELDS[i]!] = v;
   }
+  const message = event.message ?? event.event.original;
+  return singleAlert(rule, {
+    timestamp: event['@timestamp'],
+    message: message?.slice(0, MAX_MESSAGE),
+    group,
+    host: event.host?.name || undefined,
+    source: event.source?.ip || undefined,
+    user: event.user?.name || undefined,
+  });
+}
+
+/** What tells one single-event alert of a rule from another; the rest comes from the rule. */
+export interface AlertParts {
+  timestamp: string;
+  message: string | undefined;
+  /** Keys in GROUP_FIELDS order. */
+  group: Record<string, string> | undefined;
+  host: string | undefined;
+  source: string | undefined;
+  user: string | undefined;
+}
+
+/** A single-event alert of `rule` (a scan worker sends only the parts). */
+export function singleAlert(rule: CompiledRule, parts: AlertParts): Alert {
   const alert: Alert = {
-    '@timestamp': event['@timestamp'],
+    '@timestamp': parts.timestamp,
     rule: { id: rule.id, title: rule.title, level: rule.level, tags: [...rule.tags] },
     severity: rule.severity,
-    first_seen: event['@timestamp'],
-    last_seen: event['@timestamp'],
+    first_seen: parts.timestamp,
+    last_seen: parts.timestamp,
     count: 1,
   };
-  const message = event.message ?? event.event.original;
-  if (message !== undefined) alert.message = message.slice(0, MAX_MESSAGE);
-  if (group) alert.group = group;
-  if (event.host?.name) alert.host = { name: event.host.name };
-  if (event.source?.ip) alert.source = { ip: event.source.ip };
-  if (event.user?.name) alert.user = { name: event.user.name };
+  if (parts.message !== undefined) alert.message = parts.message;
+  if (parts.group) alert.group = parts.group;
+  if (parts.host !== undefined) alert.host = { name: parts.host };
+  if (parts.source !== undefined) alert.source = { ip: parts.source };
+  if (parts.user !== undefined) alert.user = { name: parts.user };
   return alert;
+}
+
+/** Index values no longer than this are told apart by length; longer ones share a slot. */
+const MAX_INDEXED_LENGTH = 64;
+
+function lengthsOf(values: Iterable<string>): Uint8Array {
+  const lengths = new Uint8Array(MAX_INDEXED_LENGTH + 2);
+  // Lower-casing keeps the length of every string but those with U+0130
+  // (it becomes two code units): the lookup checks for it.
+  for (const v of values) lengths[Math.min(v.length, MAX_INDEXED_LENGTH + 1)] = 1;
+  return lengths;
+}
+
+/** A plan key for a list of several values: each as `String` gives it, after its length. */
+function listKey(list: readonly unknown[]): string {
+  let k = '';
+  for (const v of list) {
+    const s = typeof v === 'string' ? v : String(v);
+    k += `${s.length}:${s}`;
+  }
+  return k;
 }

@@ -156,14 +156,27 @@ export function readPath(event: Event, path: string): unknown {
 export function pathReader(path: string): (event: Event) => unknown {
   if (path.includes('[]') || path === '@timestamp') return (event) => readPath(event, path);
   const parts = path.split('.');
+  const [a, b, c] = parts as [string, string, string];
+  // Most paths have one to three parts: a reader per depth does no loop.
+  switch (parts.length) {
+    case 1:
+      return (event) => (event as unknown as Record<string, unknown>)[a];
+    case 2:
+      return (event) => child((event as unknown as Record<string, unknown>)[a], b);
+    case 3:
+      return (event) => child(child((event as unknown as Record<string, unknown>)[a], b), c);
+  }
   return (event) => {
     let cur: unknown = event;
-    for (const part of parts) {
-      if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Record<string, unknown>)[part];
-    }
+    for (const part of parts) cur = child(cur, part);
     return cur;
   };
+}
+
+function child(cur: unknown, key: string): unknown {
+  return cur !== null && typeof cur === 'object'
+    ? (cur as Record<string, unknown>)[key]
+    : undefined;
 }
 
 export class Mapping {

@@ -311,4 +311,45 @@ detection:
       [],
     );
   });
+
+  test('the index finds values of any length, and ones whose lower case is longer', () => {
+    const rules = load(`
+title: dotted capital I
+id: u1
+logsource: {product: linux}
+detection:
+  sel: {user.name: İlker}
+  condition: sel
+---
+title: long value
+id: u2
+logsource: {product: linux}
+detection:
+  sel: {user.name: ${'a'.repeat(70)}}
+  condition: sel
+`);
+    const det = new SigmaDetector(rules);
+    const line = (user: string) =>
+      `Mar 15 10:00:01 web1 sshd[1234]: Failed password for ${user} from 203.0.113.5 port 4242 ssh2`;
+    const cases: [string, string[]][] = [
+      ['İlker', ['u1']],
+      ['İLKER', ['u1']],
+      ['ilker', []],
+      ['a'.repeat(70), ['u2']],
+      ['A'.repeat(70), ['u2']],
+      ['a'.repeat(69), []],
+      ['a'.repeat(71), []],
+    ];
+    for (const [user, ids] of cases) {
+      const e = decodeOne(line(user));
+      assert.equal(e.user?.name, user);
+      const brute = rules.filter((r) => matches(r, new EventView(e))).map((r) => r.id);
+      assert.deepEqual(brute, ids, `brute force, ${user}`);
+      assert.deepEqual(
+        det.match(e).map((r) => r.id),
+        ids,
+        user,
+      );
+    }
+  });
 });
