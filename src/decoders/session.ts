@@ -39,12 +39,6 @@ const MAX_USERS = 8;
 /** Longer than sshd's LoginGraceTime (120 s by default): authentication happens within it. */
 const TTL_MS = 10 * 60_000;
 
-/** One source, host and program: its sessions by pid. */
-interface Context {
-  readonly key: string;
-  readonly pids: Map<number, Session>;
-}
-
 interface Session {
   /** The client's address as the session's lines gave it (ip, domain, address). */
   source: NonNullable<Event['source']> | undefined;
@@ -53,8 +47,10 @@ interface Session {
   failedUsers: string[] | undefined;
   /** Event time (epoch ms) of the session's last line. */
   seen: number;
-  /** Where the session is filed: its context, under its pid. */
-  readonly context: Context;
+  /** What the session is filed under: the record source, host, program and pid. */
+  readonly stream: string;
+  readonly host: string;
+  readonly program: string;
   readonly pid: number;
   /** `order` position stamp: the session moves to the back only when it has drifted far forward. */
   stamp: number;
@@ -66,7 +62,11 @@ const REFRESH = MAX_SESSIONS / 4;
 const SWEEP_MS = 1000;
 
 export class SessionMemory {
-  private readonly contexts = new Map<string, Context>();
+  /**
+   * Sessions by pid (numbers hash cheaply), then by source, host and
+   * program: a pid is rarely in use on two hosts at once.
+   */
+  private readonly byPid = new Map<number, Session[]>();
   /**
    * Every session, roughly least recently seen first: a session goes to the
    * back when seen only once it drifted REFRESH insertions forward, so most
@@ -76,8 +76,6 @@ export class SessionMemory {
   private counter = 0;
   private nextSweep = -Infinity;
   private readonly epoch = new EpochReader();
-  /** The context the previous line was in: consecutive lines mostly share it. */
-  private last: { source: string; host: string; program: string; context: Context } | undefined;
 
   /** Passes decoded events through the memory; returns them with held ones released. */
   process(events: Event[]): Event[] {
@@ -108,7 +106,8 @@ export class SessionMemory {
   private track(e: Event, program: string, pid: number, out: Event[]): void {
     const now = this.epoch.read(e['@timestamp']);
     const host = e.host?.name ?? '';
-    let s = this.contextOf(e.vigil.source, host, program).pids.get(pid);
+    const stream = e.vigil.source;
+    let s = this.find(stream, host, program, pid);
     if (s && !(Math.abs(now - s.seen) <= TTL_MS)) {
       for (const h of s.held) out.push(h);
       this.end(s);
@@ -119,18 +118,20 @@ export class SessionMemory {
       this.nextSweep = now + SWEEP_MS;
     }
     if (!s) {
-      // Ending sessions may have dropped the context's map: file the new one afresh.
-      const context = this.contextOf(e.vigil.source, host, program);
       s = {
         source: undefined,
         held: [],
         failedUsers: undefined,
         seen: now,
-        context,
+        stream,
+        host,
+        program,
         pid,
         stamp: ++this.counter,
       };
-      context.pids.set(pid, s);
+      const list = this.byPid.get(pid);
+      if (list) list.push(s);
+      else this.byPid.set(pid, [s]);
       this.order.add(s);
     } else if (this.counter - s.stamp > REFRESH) {
       this.order.delete(s);
@@ -183,27 +184,21 @@ export class SessionMemory {
     if (changed) out.push(changed);
   }
 
-  private contextOf(source: string, host: string, program: string): Context {
-    const last = this.last;
-    if (last && last.source === source && last.host === host && last.program === program) {
-      return last.context;
+  private find(stream: string, host: string, program: string, pid: number): Session | undefined {
+    const list = this.byPid.get(pid);
+    if (list === undefined) return undefined;
+    for (const s of list) {
+      if (s.host === host && s.program === program && s.stream === stream) return s;
     }
-    const key = `${source}\u0000${host}\u0000${program}`;
-    let context = this.contexts.get(key);
-    if (!context) this.contexts.set(key, (context = { key, pids: new Map() }));
-    this.last = { source, host, program, context };
-    return context;
+    return undefined;
   }
 
   /** Forgets the session (the pid may be reused for a new one). */
   private end(s: Session): void {
     this.order.delete(s);
-    const context = s.context;
-    context.pids.delete(s.pid);
-    if (context.pids.size === 0) {
-      this.contexts.delete(context.key);
-      if (this.last?.context === context) this.last = undefined;
-    }
+    const list = this.byPid.get(s.pid)!;
+    if (list.length === 1) this.byPid.delete(s.pid);
+    else list.splice(list.indexOf(s), 1);
   }
 
   /** Ends the least recently seen sessions beyond the bound or idle for longer than TTL_MS. */
