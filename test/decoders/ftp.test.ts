@@ -35,6 +35,21 @@ const cases: Array<[string, Record<string, unknown>]> = [
     },
   ],
   [
+    // PAM's message under vsftpd's own name, without the module prefix (fail2ban gh-3954).
+    '2025-03-04T01:06:37.123456 ip-172-31-3-150.ap-southeast-2.compute.internal vsftpd[1659]: authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=192.0.2.223 user=tester',
+    {
+      'vigil.decoder': 'vsftpd-pam-auth-failure',
+      'event.category': ['authentication'],
+      'event.type': ['start'],
+      'event.action': 'pam_auth_failure',
+      'event.outcome': 'failure',
+      'user.name': 'tester',
+      'source.ip': '192.0.2.223',
+      'process.name': 'vsftpd',
+      'process.pid': 1659,
+    },
+  ],
+  [
     'Oct  6 09:59:26 myserver wu-ftpd[18760]: failed login from hj-145-173-a8.bta.net.cn [202.108.145.173]',
     {
       'vigil.decoder': 'wuftpd-login-failed',
