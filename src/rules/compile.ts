@@ -534,6 +534,41 @@ function keyWeight(k: IndexKey): number {
 }
 
 /**
+ * ECS categorization fields: a handful of values each (`event.outcome`
+ * success or failure), so a rule filed under one is tested on a large share
+ * of all events.
+ */
+const BROAD_FIELDS: ReadonlySet<string> = new Set([
+  'event.outcome',
+  'event.kind',
+  'event.category',
+  'event.type',
+]);
+
+function broadness(k: IndexKey): number {
+  let n = 0;
+  for (const r of k) if (BROAD_FIELDS.has(r.path)) n++;
+  return n;
+}
+
+/** The shortest value of a key: a long literal (a whole message) is rarer than a short one (a program name). */
+function keySpecificity(k: IndexKey): number {
+  let n = Infinity;
+  for (const r of k) for (const v of r.values) n = Math.min(n, v.length);
+  return n;
+}
+
+/** Which of two keys files a rule under fewer events: narrow fields first, then fewer values, then longer ones. */
+function lighter(a: IndexKey, b: IndexKey): boolean {
+  const ba = broadness(a);
+  const bb = broadness(b);
+  if (ba !== bb) return ba < bb;
+  const wa = keyWeight(a);
+  const wb = keyWeight(b);
+  return wa < wb || (wa === wb && keySpecificity(a) > keySpecificity(b));
+}
+
+/**
  * The key of "any of these holds": each part's lightest key, joined as
  * alternatives; none when a part has none (it could hold on any event).
  */
@@ -541,7 +576,7 @@ function anyOf(parts: readonly (readonly IndexKey[])[]): IndexKey[] {
   const alts: Requirement[] = [];
   for (const keys of parts) {
     let best: IndexKey | undefined;
-    for (const k of keys) if (!best || keyWeight(k) < keyWeight(best)) best = k;
+    for (const k of keys) if (!best || lighter(k, best)) best = k;
     if (!best) return [];
     alts.push(...best);
   }

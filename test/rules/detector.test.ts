@@ -352,4 +352,48 @@ detection:
       );
     }
   });
+
+  test('alternatives are filed under their narrowest field: not a categorization field, a long literal over a short one', () => {
+    const rules = load(`
+title: daemon exit
+id: n1
+logsource: {product: linux}
+detection:
+  exit:
+    - process.name: sshd
+      message: 'Received signal 15; terminating.'
+    - process.name: auditd
+      message|startswith: 'The audit daemon is exiting'
+  condition: exit
+---
+title: su or sudo
+id: n2
+logsource: {product: linux}
+detection:
+  su:
+    event.outcome: success
+    event.action: su
+  sudo:
+    event.outcome: success
+    event.action: sudo_command
+  condition: su or sudo
+`);
+    const det = new SigmaDetector(rules);
+    const ids = (line: string) => det.candidates(decodeOne(line)).map((r) => r.id);
+    // An sshd line other than the exit, and an accepted login, are tested against neither.
+    assert.deepEqual(
+      ids(
+        'Mar 15 10:00:02 web1 sshd[1240]: Accepted password for root from 203.0.113.5 port 4243 ssh2',
+      ),
+      [],
+    );
+    assert.deepEqual(ids('Mar 15 10:00:02 web1 sshd[1]: Received signal 15; terminating.'), ['n1']);
+    assert.deepEqual(ids('Mar 15 10:00:02 web1 auditd[7]: The audit daemon is exiting.'), ['n1']);
+    assert.deepEqual(
+      ids(
+        'Mar 15 10:00:04 web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/id',
+      ),
+      ['n2'],
+    );
+  });
 });
