@@ -40,9 +40,8 @@ export const GROUP_FIELDS = [
 
 const MAX_MESSAGE = 512;
 
-/** The rules filed under one indexed value; `id` names the bucket in a plan's merge cache. */
+/** The rules filed under one indexed value (its identity keys a plan's merge cache). */
 interface Bucket {
-  readonly id: number;
   readonly rules: CompiledRule[];
 }
 
@@ -53,12 +52,6 @@ interface Group {
   readonly unindexed: CompiledRule[];
 }
 
-/**
- * What the groups whose logsource applies to an event amount to: their
- * unindexed rules merged in load order and their indexes. Events of one kind
- * (same program, category, decoder, ...) share one plan, so the logsource
- * predicates run once per kind, not once per event.
- */
 /** One path of a plan's index. */
 interface IndexPath {
   readonly read: (event: Event) => unknown;
@@ -73,15 +66,29 @@ interface IndexPath {
   readonly lengths: Uint8Array;
 }
 
+/**
+ * What the groups whose logsource applies to an event amount to: their
+ * unindexed rules merged in load order and their indexes. Events of one kind
+ * (same program, category, decoder, ...) share one plan, so the logsource
+ * predicates run once per kind, not once per event.
+ */
 interface Plan {
   readonly unindexed: readonly CompiledRule[];
   /** Per path the plan's groups index (each read once): value → the groups' buckets for it. */
   readonly index: readonly IndexPath[];
   /**
-   * Candidate lists by the buckets an event hit (their ids): the unindexed
-   * rules and theirs, merged in load order once per combination seen.
+   * Candidate lists by the buckets an event hit, in the order it hit them:
+   * the unindexed rules and theirs, merged in load order once per
+   * combination seen. A trie on the buckets themselves: no key to build.
    */
-  readonly merged: Map<string, readonly CompiledRule[]>;
+  readonly merged: MergeNode;
+  /** Lists `merged` holds. */
+  mergedCount: number;
+}
+
+interface MergeNode {
+  readonly next: Map<Bucket, MergeNode>;
+  list?: readonly CompiledRule[];
 }
 
 /** Merged candidate lists kept per plan (combinations of hit buckets). */
@@ -202,7 +209,6 @@ export class SigmaDetector implements Detector {
     const useIndex = opts.index ?? true;
     const byEntry = new Map<string, Group>();
     const pick = indexKeys(rules);
-    let buckets = 0;
     rules.forEach((r, i) => {
       this.order.set(r, i);
       let g = byEntry.get(r.entry.id);
@@ -224,7 +230,7 @@ export class SigmaDetector implements Detector {
         }
         for (const v of req.values) {
           const b = byValue.get(v);
-          if (!b) byValue.set(v, { id: buckets++, rules: [r] });
+          if (!b) byValue.set(v, { rules: [r] });
           else if (b.rules[b.rules.length - 1] !== r) b.rules.push(r);
         }
       }
@@ -245,7 +251,7 @@ export class SigmaDetector implements Detector {
     const plan = this.planFor(event);
     const hits = this.hits;
     hits.length = 0;
-    let key = '';
+    let node: MergeNode | undefined = plan.merged;
     // The event is read directly (not through the view): most events hit
     // nothing, and then no rule ever reads these fields through the view.
     for (const { read, byValue, lengths } of plan.index) {
@@ -265,14 +271,13 @@ export class SigmaDetector implements Detector {
         if (bs) {
           for (const b of bs) {
             hits.push(b);
-            key += `${b.id},`;
+            node = node?.next.get(b);
           }
         }
       }
     }
     if (hits.length === 0) return plan.unindexed;
-    const known = plan.merged.get(key);
-    if (known) return known;
+    if (node?.list) return node.list;
     const all = [...plan.unindexed];
     for (const b of hits) for (const r of b.rules) all.push(r);
     const order = this.order;
@@ -281,7 +286,16 @@ export class SigmaDetector implements Detector {
     let n = 1;
     for (let i = 1; i < all.length; i++) if (all[i] !== all[n - 1]) all[n++] = all[i]!;
     all.length = n;
-    if (plan.merged.size < MAX_MERGED) plan.merged.set(key, all);
+    if (plan.mergedCount < MAX_MERGED) {
+      plan.mergedCount++;
+      let at = plan.merged;
+      for (const b of hits) {
+        let next = at.next.get(b);
+        if (!next) at.next.set(b, (next = { next: new Map() }));
+        at = next;
+      }
+      at.list = all;
+    }
     return all;
   }
 
@@ -343,7 +357,7 @@ export class SigmaDetector implements Detector {
       byValue,
       lengths: lengthsOf(byValue.keys()),
     }));
-    return { unindexed, index, merged: new Map() };
+    return { unindexed, index, merged: { next: new Map() }, mergedCount: 0 };
   }
 
   /** Epoch ms of an event's `@timestamp` (NaN when unparseable). */
