@@ -297,7 +297,8 @@ export class Baseline {
     this.staging = new Staging(this.db);
   }
 
-  stage(p: Buffer, dir: Buffer, text: string, mac: Buffer): void {
+  /** One new entry; its text as a string or as its UTF-8 bytes. */
+  stage(p: Buffer, dir: Buffer, text: string | Buffer, mac: Buffer): void {
     this.staging!.add(p, dir, text, mac);
   }
 

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 
 const BLOCK = 64;
+/** Bytes of one entry MAC. */
+export const MAC_BYTES = 32;
 
 /**
  * HMAC-SHA256 of one baseline entry (path bytes, a NUL, the stored text),
@@ -10,7 +12,7 @@ const BLOCK = 64;
  */
 export class EntryMac {
   private readonly inner: Buffer;
-  private readonly outer = Buffer.alloc(BLOCK + 32);
+  private readonly outer = Buffer.alloc(BLOCK + MAC_BYTES);
   private scratch = Buffer.allocUnsafe(4096);
 
   constructor(key: Uint8Array) {
@@ -24,6 +26,13 @@ export class EntryMac {
   }
 
   mac(path: string | Uint8Array, text: string): Buffer {
+    const out = Buffer.allocUnsafe(MAC_BYTES);
+    this.macInto(path, text, out, 0);
+    return out;
+  }
+
+  /** Writes the MAC into `out` at `at`: a hash thread fills a whole batch's answer in place. */
+  macInto(path: string | Uint8Array, text: string, out: Buffer, at: number): void {
     // UTF-8 takes at most three bytes per UTF-16 unit.
     const need = BLOCK + 3 * path.length + 1 + 3 * text.length;
     if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(need);
@@ -37,8 +46,9 @@ export class EntryMac {
     }
     s[n++] = 0;
     n += s.write(text, n, 'utf8');
-    const digest = crypto.hash('sha256', s.subarray(0, n), 'buffer');
-    digest.copy(this.outer, BLOCK);
-    return crypto.hash('sha256', this.outer, 'buffer');
+    // Hex answers written back as bytes: a digest as a new Buffer costs more
+    // than the hash itself at these sizes.
+    this.outer.write(crypto.hash('sha256', s.subarray(0, n), 'hex'), BLOCK, 'hex');
+    out.write(crypto.hash('sha256', this.outer, 'hex'), at, 'hex');
   }
 }

@@ -1,9 +1,10 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads.js';
+import { MAC_BYTES } from './entry-mac.js';
 import type { HashAlgorithm } from './attributes.js';
 import type { HashBatch, HashJob, HashResult, RowBatch, RowResults } from './hash-worker.js';
-import type { FsPath } from './paths.js';
+import { toBytes, type FsPath } from './paths.js';
 
 // A batch amortizes the message round trip over many small files; the byte
 // bound keeps one huge file from holding many small ones hostage.
@@ -96,13 +97,7 @@ export class HashPool {
         message: { kind: 'rows', algorithm: this.algorithm, paths, macKey },
         files: paths.length,
         settle: (answer) => resolve(answer as RowResults),
-        fail: (error) =>
-          resolve({
-            texts: paths.map(() => null),
-            macs: new Uint8Array(paths.length * 32),
-            errors: paths.map(() => error),
-            sizes: paths.map(() => 0),
-          }),
+        fail: (error) => resolve(unopened(paths, error)),
       });
       this.dispatch();
     });
@@ -179,4 +174,23 @@ export class HashPool {
   async close(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
+}
+
+/** The answer for rows no thread could look at: each path with `error`, none opened. */
+function unopened(paths: FsPath[], error: string): RowResults {
+  const bytes = paths.map((p) => toBytes(p));
+  const ends = new Uint32Array(2 * paths.length);
+  let at = 0;
+  bytes.forEach((b, i) => {
+    at += b.length;
+    ends[2 * i] = at;
+    ends[2 * i + 1] = at;
+    at += MAC_BYTES;
+  });
+  return {
+    bytes: Buffer.concat(bytes.flatMap((b) => [b, Buffer.alloc(MAC_BYTES)])),
+    ends,
+    errors: paths.map(() => error),
+    sizes: new Float64Array(paths.length),
+  };
 }

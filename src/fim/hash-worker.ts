@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { encodeState, stateOf, type FileState, type HashAlgorithm } from './attributes.js';
-import { EntryMac } from './entry-mac.js';
+import { EntryMac, MAC_BYTES } from './entry-mac.js';
 
 /**
  * The hashing thread: opens each file without following a final symlink
@@ -37,12 +37,17 @@ export interface RowBatch {
 }
 
 export interface RowResults {
-  /** The stored encoding; null when the file could not be opened at all (the walker records what it is). */
-  texts: Array<string | null>;
-  /** 32 bytes per path, in order (zeros where `texts` is null). */
-  macs: Uint8Array;
+  /**
+   * Each row's path bytes, stored text (UTF-8) and MAC, back to back, in
+   * one buffer that moves to the walking thread without a copy. The text is
+   * empty (and the MAC zeros) when the file could not be opened at all: the
+   * walker records what it is.
+   */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Per row, where its path and then its text end in `bytes`. */
+  ends: Uint32Array<ArrayBuffer>;
   errors: Array<string | null>;
-  sizes: number[];
+  sizes: Float64Array<ArrayBuffer>;
 }
 
 export interface HashResult {
@@ -93,25 +98,26 @@ export function hashFile(
       const before = fs.fstatSync(fd, { bigint: true });
       last = before;
       if (!before.isFile()) return { id: 0, state: stateOf(before) };
-      const h = crypto.createHash(algorithm);
+      const size = Number(before.size);
+      let n = fs.readSync(fd, buffer, 0, CHUNK, null);
+      if (n === size) {
+        // One read saw the whole file, hashed in one call. A write racing
+        // it moves mtime/ctime past the stat kept here, so the next check
+        // hashes the file again anyway: only multi-read files are worth a
+        // second fstat.
+        const state = stateOf(before);
+        state.hash = `${algorithm}:${crypto.hash(algorithm, buffer.subarray(0, n), 'hex')}`;
+        return { id: 0, state };
+      }
       // Reading stops at the size fstat gave, without the read that only
       // sees EOF: the second fstat catches a file that grew meanwhile.
-      let left = Number(before.size);
-      let reads = 0;
-      let n: number;
-      while ((n = fs.readSync(fd, buffer, 0, CHUNK, null)) > 0) {
-        reads++;
+      const h = crypto.createHash(algorithm);
+      let left = size;
+      while (n > 0) {
         h.update(buffer.subarray(0, n));
         left -= n;
         if (left === 0) break;
-      }
-      if (left === 0 && reads <= 1) {
-        // One read saw the whole file. A write racing it moves mtime/ctime
-        // past the stat kept here, so the next check hashes the file again
-        // anyway: only multi-read files are worth a second fstat.
-        const state = stateOf(before);
-        state.hash = `${algorithm}:${h.digest('hex')}`;
-        return { id: 0, state };
+        n = fs.readSync(fd, buffer, 0, CHUNK, null);
       }
       const after = fs.fstatSync(fd, { bigint: true });
       last = after;
@@ -141,33 +147,47 @@ function hashFiles(batch: HashBatch): HashResult[] {
   });
 }
 
+// A batch's answer is built here and copied out at its exact size.
+let rowBytes = Buffer.allocUnsafe(1 << 16);
+
 function hashRows(batch: RowBatch): RowResults {
   const n = batch.paths.length;
-  const out: RowResults = {
-    texts: new Array<string | null>(n),
-    macs: new Uint8Array(n * 32),
-    errors: new Array<string | null>(n),
-    sizes: new Array<number>(n),
-  };
+  const ends = new Uint32Array(2 * n);
+  const errors = new Array<string | null>(n);
+  const sizes = new Float64Array(n);
   const mac = new EntryMac(batch.macKey);
+  let at = 0;
   for (let i = 0; i < n; i++) {
     const raw = batch.paths[i]!;
     const p = typeof raw === 'string' ? raw : Buffer.from(raw);
     const r = hashFile(p, batch.algorithm, false);
-    out.errors[i] = r.error ?? null;
-    out.sizes[i] = r.state?.size ?? 0;
-    if (!r.state) {
-      out.texts[i] = null;
-      continue;
+    errors[i] = r.error ?? null;
+    sizes[i] = r.state?.size ?? 0;
+    if (r.state && r.error !== undefined) r.state.error = r.error;
+    const text = r.state ? encodeState(r.state) : '';
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    const need = at + 3 * (p.length + text.length) + MAC_BYTES;
+    if (need > rowBytes.length) {
+      const grown = Buffer.allocUnsafe(2 * need);
+      rowBytes.copy(grown, 0, 0, at);
+      rowBytes = grown;
     }
-    if (r.error !== undefined) r.state.error = r.error;
-    const text = encodeState(r.state);
-    out.texts[i] = text;
-    out.macs.set(mac.mac(p, text), i * 32);
+    at += typeof p === 'string' ? rowBytes.write(p, at, 'utf8') : p.copy(rowBytes, at);
+    ends[2 * i] = at;
+    at += rowBytes.write(text, at, 'utf8');
+    ends[2 * i + 1] = at;
+    if (r.state) mac.macInto(p, text, rowBytes, at);
+    else rowBytes.fill(0, at, at + MAC_BYTES);
+    at += MAC_BYTES;
   }
-  return out;
+  return { bytes: new Uint8Array(rowBytes.subarray(0, at)), ends, errors, sizes };
 }
 
 parentPort?.on('message', (batch: HashBatch | RowBatch) => {
-  parentPort!.postMessage(batch.kind === 'rows' ? hashRows(batch) : hashFiles(batch));
+  if (batch.kind === 'files') {
+    parentPort!.postMessage(hashFiles(batch));
+    return;
+  }
+  const rows = hashRows(batch);
+  parentPort!.postMessage(rows, [rows.bytes.buffer, rows.ends.buffer, rows.sizes.buffer]);
 });

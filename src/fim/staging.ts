@@ -3,7 +3,10 @@ import { isRunning } from '../pid.js';
 import { MacSum } from './signer.js';
 
 // Rows per write transaction: short locks on a store `vigil start` writes too.
-const ROWS_PER_TX = 2000;
+const ROWS_PER_TX = 2048;
+// Rows per INSERT: one call into SQLite binds many rows.
+const ROWS_PER_INSERT = 64;
+const COLUMNS = 5;
 const PREFIX = 'fim_staging_';
 let sequence = 0;
 
@@ -19,7 +22,9 @@ export class Staging {
   readonly table: string;
   readonly sum = new MacSum();
   count = 0;
-  private readonly insert: Database.Statement;
+  private readonly insertMany: Database.Statement;
+  private readonly insertOne: Database.Statement;
+  private readonly args = new Array<Buffer | string | number>(ROWS_PER_INSERT * COLUMNS);
   private batch: Array<Buffer | string> = [];
 
   constructor(private readonly db: Database.Database) {
@@ -35,32 +40,78 @@ export class Staging {
         mac BLOB NOT NULL,
         updated INTEGER NOT NULL
       ) WITHOUT ROWID`);
-    // A path staged twice (overlapping starts) counts once.
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO ${this.table} (path, dir, state, mac, updated) VALUES (?, ?, ?, ?, ?)`,
-    );
+    // The text comes as a string or as its UTF-8 bytes, stored as text either way.
+    const values = (n: number) => Array(n).fill('(?, ?, CAST(? AS TEXT), ?, ?)').join(', ');
+    // OR IGNORE: a path staged twice (overlapping starts) counts once; and a
+    // statement that cannot fail halfway keeps SQLite from journalling every
+    // page it touches so as to undo a partial insert of many rows.
+    const insert = (n: number) =>
+      db.prepare(
+        `INSERT OR IGNORE INTO ${this.table} (path, dir, state, mac, updated) VALUES ${values(n)}`,
+      );
+    this.insertMany = insert(ROWS_PER_INSERT);
+    this.insertOne = insert(1);
   }
 
-  add(p: Buffer, dir: Buffer, text: string, mac: Buffer): void {
+  add(p: Buffer, dir: Buffer, text: string | Buffer, mac: Buffer): void {
     this.batch.push(p, dir, text, mac);
     if (this.batch.length >= ROWS_PER_TX * 4) this.flush();
   }
 
   flush(): void {
     const b = this.batch;
-    if (b.length === 0) return;
+    const rows = b.length / 4;
+    if (rows === 0) return;
     this.batch = [];
     const now = Date.now();
-    this.db
-      .transaction(() => {
-        for (let i = 0; i < b.length; i += 4) {
-          const mac = b[i + 3] as Buffer;
-          if (this.insert.run(b[i], b[i + 1], b[i + 2], mac, now).changes === 0) continue;
-          this.sum.add(mac);
-          this.count++;
-        }
-      })
-      .immediate();
+    try {
+      this.db
+        .transaction(() => {
+          if (this.insertAll(b, now) !== rows) throw new RepeatedPath();
+        })
+        .immediate();
+    } catch (err) {
+      if (!(err instanceof RepeatedPath)) throw err;
+      // Undone as a whole; row by row, which row was skipped is known.
+      this.db.transaction(() => this.insertEach(b, now)).immediate();
+      return;
+    }
+    for (let i = 3; i < b.length; i += 4) this.sum.add(b[i] as Buffer);
+    this.count += rows;
+  }
+
+  /** Inserts the rows of `b`, many per statement; how many went in. */
+  private insertAll(b: Array<Buffer | string>, now: number): number {
+    const rows = b.length / 4;
+    const args = this.args;
+    let inserted = 0;
+    let row = 0;
+    for (; row + ROWS_PER_INSERT <= rows; row += ROWS_PER_INSERT) {
+      for (let r = 0; r < ROWS_PER_INSERT; r++) {
+        const from = (row + r) * 4;
+        const to = r * COLUMNS;
+        args[to] = b[from]!;
+        args[to + 1] = b[from + 1]!;
+        args[to + 2] = b[from + 2]!;
+        args[to + 3] = b[from + 3]!;
+        args[to + 4] = now;
+      }
+      inserted += this.insertMany.run(args).changes;
+    }
+    for (let i = row * 4; i < b.length; i += 4) {
+      inserted += this.insertOne.run(b[i], b[i + 1], b[i + 2], b[i + 3], now).changes;
+    }
+    return inserted;
+  }
+
+  /** Inserts the rows of `b` one by one, summing the MACs of those that went in. */
+  private insertEach(b: Array<Buffer | string>, now: number): void {
+    for (let i = 0; i < b.length; i += 4) {
+      const mac = b[i + 3] as Buffer;
+      if (this.insertOne.run(b[i], b[i + 1], b[i + 2], mac, now).changes === 0) continue;
+      this.sum.add(mac);
+      this.count++;
+    }
   }
 
   drop(): void {
@@ -81,3 +132,6 @@ function dropAbandoned(db: Database.Database): void {
     }
   }
 }
+
+/** A flush whose rows repeat a staged path: redone row by row. */
+class RepeatedPath extends Error {}

@@ -5,6 +5,7 @@ import { encodeHead, sameStatKey, stateOf, type FileState } from './attributes.j
 import type { BaselineRow, Baseline } from './baseline.js';
 import type { HashPool } from './hash-pool.js';
 import type { RowResults } from './hash-worker.js';
+import { MAC_BYTES } from './entry-mac.js';
 import { listDir, type Entry } from './listing.js';
 import {
   display,
@@ -54,8 +55,11 @@ export interface WalkOptions {
 export interface RowSink {
   /** The key the hash threads MAC the rows with. */
   macKey: Buffer;
-  /** One regular file's row; `error` when it could not be read (the row says so too). */
-  onRow(bytes: Buffer, dir: Buffer, text: string, mac: Buffer, error: string | undefined): void;
+  /**
+   * One regular file's row, its text as UTF-8 bytes; `error` when it could
+   * not be read (the row says so too).
+   */
+  onRow(bytes: Buffer, dir: Buffer, text: Buffer, mac: Buffer, error: string | undefined): void;
 }
 
 // Files handed to the hash pool and not yet back: bounds memory on any tree.
@@ -169,17 +173,12 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     await opts.pool.below(MAX_PENDING);
   };
 
-  const queueRow = async (
-    sink: RowSink,
-    p: FsPath,
-    dir: Buffer,
-    rule: PolicyRule,
-  ): Promise<void> => {
-    if (batch.rule !== rule) await sendRows(sink);
+  /** Adds a file to the batch; true when the batch is full and due to be sent. */
+  const queueRow = (p: FsPath, dir: Buffer, rule: PolicyRule): boolean => {
     batch.rule = rule;
     batch.paths.push(p);
     batch.dirs.push(dir);
-    if (batch.paths.length >= ROW_BATCH) await sendRows(sink);
+    return batch.paths.length >= ROW_BATCH;
   };
 
   const takeRows = (
@@ -189,12 +188,17 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     rule: PolicyRule,
     r: RowResults,
   ): void => {
+    const bytes = Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+    let at = 0;
     for (let i = 0; i < paths.length; i++) {
-      const p = paths[i]!;
-      const text = r.texts[i];
+      const pathEnd = r.ends[2 * i]!;
+      const textEnd = r.ends[2 * i + 1]!;
+      const row = at;
+      at = textEnd + MAC_BYTES;
       const error = r.errors[i] ?? undefined;
-      if (text === null || text === undefined) {
+      if (textEnd === pathEnd) {
         // Not opened at all: what it is now comes from an lstat.
+        const p = paths[i]!;
         const { st, error: statError, gone: vanished } = statOf(p, false);
         if (vanished) continue;
         const cur = st ? stateOf(st) : unreadable(statError!);
@@ -204,8 +208,13 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       }
       if (error !== undefined) stats.errors++;
       stats.bytesHashed += r.sizes[i]!;
-      const mac = Buffer.from(r.macs.buffer, r.macs.byteOffset + i * 32, 32);
-      sink.onRow(toBytes(p), dirs[i]!, text, mac, error);
+      sink.onRow(
+        bytes.subarray(row, pathEnd),
+        dirs[i]!,
+        bytes.subarray(pathEnd, textEnd),
+        bytes.subarray(textEnd, at),
+        error,
+      );
     }
   };
 
@@ -350,7 +359,9 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       if (rule.filtered && rule.excluded(childRel, isDir)) continue;
       if (rows && e.isFile()) {
         if (++stats.visited % YIELD_EVERY === 0) await yieldToLoop();
-        await queueRow(rows, child, dirBytes, rule);
+        // A batch holds the files of one rule.
+        if (batch.rule !== rule) await sendRows(rows);
+        if (queueRow(child, dirBytes, rule)) await sendRows(rows);
         continue;
       }
       await visit(child, toBytes(child), dirBytes, depth + 1, childRel, rule, oldChild);
