@@ -428,6 +428,30 @@ function isExactValue(v: SigmaValue): string | undefined {
   return undefined;
 }
 
+/**
+ * The values of a field item that lists only plain literals (case-folded,
+ * no wildcard, placeholder or modifier), as a set: one lookup per field
+ * value instead of one comparison per listed value. Undefined otherwise, or
+ * for a single value.
+ */
+function literalSet(item: FieldItem): ReadonlySet<string> | undefined {
+  const out = new Set<string>();
+  for (const alts of item.values) {
+    for (const v of alts) {
+      if (v.kind !== 'string' || v.cased || v.parts.length !== 1) return undefined;
+      const p = v.parts[0];
+      if (typeof p !== 'string') return undefined;
+      out.add(p.toLowerCase());
+    }
+  }
+  return out.size > 1 ? out : undefined;
+}
+
+function hasAny(values: readonly string[], set: ReadonlySet<string>): boolean {
+  for (let i = 0; i < values.length; i++) if (set.has(values[i]!)) return true;
+  return false;
+}
+
 function compileItem(
   item: FieldItem,
   base: Omit<ValueContext, 'path' | 'field' | 'keyword'>,
@@ -444,7 +468,10 @@ function compileItem(
       field = resolveField(item.field!, ctx0);
       paths = [field.path];
     }
+    const literals =
+      keyword || item.all || item.neq || field?.values ? undefined : literalSet(item);
     const perPath = paths.map((path) => {
+      if (literals) return (view: EventView) => hasAny(view.lowered(path), literals);
       const ctx: ValueContext = { ...base, path, field, keyword };
       const groups = item.values.map((alts) => {
         const tests = alts.map((a) => compileValue(a, ctx));

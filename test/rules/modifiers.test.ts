@@ -46,6 +46,39 @@ describe('plain values and wildcards', () => {
   });
   test('list of values is OR', () => {
     assert.deepEqual(run('message: [a, b]', [msg('a'), msg('b'), msg('c')]), [true, true, false]);
+    // Plain literals, case-insensitive, against one value, a list field and numbers.
+    const events = [
+      msg('Sshd-Session'),
+      msg('SSHD'),
+      msg('sshd-sessionx'),
+      ev({ message: 'x', labels: { n: 22 } }),
+      ev({ event: { kind: 'event', category: ['file', 'Session'] } }),
+    ];
+    assert.deepEqual(run("message: [sshd, SSHD-session, '22', Session]", events), [
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    assert.deepEqual(run("labels.n: [ssh, '22']", events), [false, false, false, true, false]);
+    assert.deepEqual(run('event.category: [process, session]', events), [
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
+    // Wildcards, cased and numbers keep their own tests beside plain values.
+    assert.deepEqual(run('message: [sshd-*, other]', events), [true, false, true, false, false]);
+    assert.deepEqual(run('message|cased: [SSHD, sshd]', events), [
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    assert.deepEqual(run('labels.n: [21, 22]', events), [false, false, false, true, false]);
   });
   test('null means absent; empty string means empty', () => {
     assert.deepEqual(
