@@ -79,8 +79,26 @@ interface Slot {
  * view is reused from event to event (`reset`); what `values` and `lowered`
  * return is valid until then and must not be kept or changed.
  */
+/**
+ * Field paths by number, shared by every view: compiled tests name their
+ * fields by number, so reading one is an array index, not a map lookup.
+ */
+const FIELD_IDS = new Map<string, number>();
+const FIELD_PATHS: string[] = [];
+
+/** The number of a field path (assigned on first use). */
+export function fieldId(path: string): number {
+  let id = FIELD_IDS.get(path);
+  if (id === undefined) {
+    id = FIELD_PATHS.length;
+    FIELD_PATHS.push(path);
+    FIELD_IDS.set(path, id);
+  }
+  return id;
+}
+
 export class EventView {
-  private readonly slots = new Map<string, Slot>();
+  private readonly slots: (Slot | undefined)[] = [];
   private gen = 0;
   constructor(public event: Event) {}
 
@@ -91,18 +109,35 @@ export class EventView {
     return this;
   }
 
-  private slot(path: string): Slot {
-    let s = this.slots.get(path);
+  private slot(id: number): Slot {
+    let s = this.slots[id];
     if (s === undefined) {
-      s = { read: pathReader(path), gen: -1, raw: NO_VALUES, one: [''], lowGen: -1, low: [] };
-      this.slots.set(path, s);
+      s = {
+        read: pathReader(FIELD_PATHS[id]!),
+        gen: -1,
+        raw: NO_VALUES,
+        one: [''],
+        lowGen: -1,
+        low: [],
+      };
+      this.slots[id] = s;
     }
     return s;
   }
 
   /** The field's values: a list for list fields, [] when absent or null. */
   values(path: string): readonly Scalar[] {
-    const s = this.slot(path);
+    return this.valuesOf(fieldId(path));
+  }
+
+  /** The field's values as lower-case strings. */
+  lowered(path: string): readonly string[] {
+    return this.loweredOf(fieldId(path));
+  }
+
+  /** `values` of the field numbered `id` (fieldId). */
+  valuesOf(id: number): readonly Scalar[] {
+    const s = this.slot(id);
     if (s.gen !== this.gen) {
       s.gen = this.gen;
       const x = s.read(this.event);
@@ -116,11 +151,11 @@ export class EventView {
     return s.raw;
   }
 
-  /** The field's values as lower-case strings. */
-  lowered(path: string): readonly string[] {
-    const s = this.slot(path);
+  /** `lowered` of the field numbered `id` (fieldId). */
+  loweredOf(id: number): readonly string[] {
+    const s = this.slot(id);
     if (s.lowGen !== this.gen) {
-      const raw = this.values(path);
+      const raw = this.valuesOf(id);
       s.lowGen = this.gen;
       const low = s.low;
       low.length = raw.length;
@@ -324,7 +359,7 @@ interface ValueContext {
 
 /** Test one value (one alternative) against the field's values: any element matches. */
 function compileValue(v: SigmaValue, ctx: ValueContext): ViewTest {
-  const path = ctx.path;
+  const path = fieldId(ctx.path);
   switch (v.kind) {
     case 'string': {
       let s = v;
@@ -345,44 +380,44 @@ function compileValue(v: SigmaValue, ctx: ValueContext): ViewTest {
         ),
       );
       const one = tests.length === 1 ? tests[0]! : (x: string) => tests.some((t) => t(x));
-      if (v.cased) return (view) => view.values(path).some((x) => one(String(x)));
-      return (view) => view.lowered(path).some(one);
+      if (v.cased) return (view) => view.valuesOf(path).some((x) => one(String(x)));
+      return (view) => view.loweredOf(path).some(one);
     }
     case 'number': {
       const text = String(v.value);
       return (view) =>
         view
-          .values(path)
+          .valuesOf(path)
           .some((x) => (typeof x === 'number' ? x === v.value : String(x).trim() === text));
     }
     case 'bool': {
       const text = String(v.value);
-      return (view) => view.lowered(path).some((x) => x === text);
+      return (view) => view.loweredOf(path).some((x) => x === text);
     }
     case 'null':
-      return (view) => view.values(path).length === 0;
+      return (view) => view.valuesOf(path).length === 0;
     case 'exists':
-      return (view) => view.values(path).length > 0 === v.value;
+      return (view) => view.valuesOf(path).length > 0 === v.value;
     case 'regex': {
       const re = compileSafeRegex(v.pattern, v.flags);
-      return (view) => view.values(path).some((x) => re.test(String(x)));
+      return (view) => view.valuesOf(path).some((x) => re.test(String(x)));
     }
     case 'cidr':
-      return (view) => view.values(path).some((x) => typeof x === 'string' && ipInCidr(v, x));
+      return (view) => view.valuesOf(path).some((x) => typeof x === 'string' && ipInCidr(v, x));
     case 'list': {
       const lists = ctx.opts.lists ?? EMPTY_LISTS;
-      return (view) => view.values(path).some((x) => lists.has(v.name, String(x)));
+      return (view) => view.valuesOf(path).some((x) => lists.has(v.name, String(x)));
     }
     case 'compare':
       return (view) =>
-        view.values(path).some((x) => {
+        view.valuesOf(path).some((x) => {
           const n = toNumber(x);
           return n !== undefined && compare(v, n);
         });
     case 'timepart': {
       const inner = v.inner;
       return (view) =>
-        view.values(path).some((x) => {
+        view.valuesOf(path).some((x) => {
           const d = new Date(typeof x === 'boolean' ? NaN : x);
           if (Number.isNaN(d.getTime())) return false;
           const n = timePart(v.part, d);
@@ -391,7 +426,7 @@ function compileValue(v: SigmaValue, ctx: ValueContext): ViewTest {
         });
     }
     case 'fieldref': {
-      const other = resolveField(v.field, ctx);
+      const otherId = fieldId(resolveField(v.field, ctx).path);
       const norm = (x: Scalar): string => (v.cased ? String(x) : String(x).toLowerCase());
       const rel: (a: string, b: string) => boolean =
         v.mode === 'eq'
@@ -402,8 +437,8 @@ function compileValue(v: SigmaValue, ctx: ValueContext): ViewTest {
               ? (a, b) => a.startsWith(b)
               : (a, b) => a.endsWith(b);
       return (view) => {
-        const bs = view.values(other.path).map(norm);
-        return view.values(path).some((a) => bs.some((b) => rel(norm(a), b)));
+        const bs = view.valuesOf(otherId).map(norm);
+        return view.valuesOf(path).some((a) => bs.some((b) => rel(norm(a), b)));
       };
     }
     case 'not': {
@@ -471,7 +506,10 @@ function compileItem(
     const literals =
       keyword || item.all || item.neq || field?.values ? undefined : literalSet(item);
     const perPath = paths.map((path) => {
-      if (literals) return (view: EventView) => hasAny(view.lowered(path), literals);
+      if (literals) {
+        const id = fieldId(path);
+        return (view: EventView) => hasAny(view.loweredOf(id), literals);
+      }
       const ctx: ValueContext = { ...base, path, field, keyword };
       const groups = item.values.map((alts) => {
         const tests = alts.map((a) => compileValue(a, ctx));

@@ -51,7 +51,7 @@ describe('plain values and wildcards', () => {
       msg('Sshd-Session'),
       msg('SSHD'),
       msg('sshd-sessionx'),
-      ev({ message: 'x', labels: { n: 22 } }),
+      ev({ message: 'x', source: { port: 22 } }),
       ev({ event: { kind: 'event', category: ['file', 'Session'] } }),
     ];
     assert.deepEqual(run("message: [sshd, SSHD-session, '22', Session]", events), [
@@ -61,7 +61,7 @@ describe('plain values and wildcards', () => {
       false,
       false,
     ]);
-    assert.deepEqual(run("labels.n: [ssh, '22']", events), [false, false, false, true, false]);
+    assert.deepEqual(run("source.port: [ssh, '22']", events), [false, false, false, true, false]);
     assert.deepEqual(run('event.category: [process, session]', events), [
       false,
       false,
@@ -78,7 +78,7 @@ describe('plain values and wildcards', () => {
       false,
       false,
     ]);
-    assert.deepEqual(run('labels.n: [21, 22]', events), [false, false, false, true, false]);
+    assert.deepEqual(run('source.port: [21, 22]', events), [false, false, false, true, false]);
   });
   test('null means absent; empty string means empty', () => {
     assert.deepEqual(
