@@ -119,7 +119,9 @@ export class BatchWriter {
   /** Matching raises single-event alerts only (`singleAlert`): their parts say it all. */
   private addAlert(a: Alert): void {
     const c = this.c;
-    const rule = this.byId.get(a.rule.id)?.find((i) => raises(this.rules[i]!, a));
+    const ids = this.byId.get(a.rule.id);
+    // Matching built the alert from the rule with its id; only a repeated id needs telling apart.
+    const rule = ids?.length === 1 ? ids[0] : ids?.find((i) => raises(this.rules[i]!, a));
     if (rule === undefined || a.count !== 1 || a.events || a.id) {
       throw new Error(`scan batch: not a single-event alert of a known rule (${a.rule.id})`);
     }

@@ -16,7 +16,8 @@ export function newTally(): ScanTally {
   return { events: 0, errors: 0, by_category: {}, by_decoder: {}, by_outcome: {}, errorLines: [] };
 }
 
-function bump(map: Record<string, number>, key: string): void {
+/** Counts one more of `key`. */
+export function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 

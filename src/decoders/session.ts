@@ -63,10 +63,11 @@ const SWEEP_MS = 1000;
 
 export class SessionMemory {
   /**
-   * Sessions by pid (numbers hash cheaply), then by source, host and
-   * program: a pid is rarely in use on two hosts at once.
+   * Sessions by pid (numbers hash cheaply), then host, then a short list
+   * told apart by program and source. Host names come from the input: keyed,
+   * not listed, so lines naming many hosts cannot make a lookup long.
    */
-  private readonly byPid = new Map<number, Session[]>();
+  private readonly byPid = new Map<number, Map<string, Session[]>>();
   /**
    * Every session, roughly least recently seen first: a session goes to the
    * back when seen only once it drifted REFRESH insertions forward, so most
@@ -129,9 +130,11 @@ export class SessionMemory {
         pid,
         stamp: ++this.counter,
       };
-      const list = this.byPid.get(pid);
+      let hosts = this.byPid.get(pid);
+      if (!hosts) this.byPid.set(pid, (hosts = new Map()));
+      const list = hosts.get(host);
       if (list) list.push(s);
-      else this.byPid.set(pid, [s]);
+      else hosts.set(host, [s]);
       this.order.add(s);
     } else if (this.counter - s.stamp > REFRESH) {
       this.order.delete(s);
@@ -185,20 +188,20 @@ export class SessionMemory {
   }
 
   private find(stream: string, host: string, program: string, pid: number): Session | undefined {
-    const list = this.byPid.get(pid);
+    const list = this.byPid.get(pid)?.get(host);
     if (list === undefined) return undefined;
-    for (const s of list) {
-      if (s.host === host && s.program === program && s.stream === stream) return s;
-    }
+    for (const s of list) if (s.program === program && s.stream === stream) return s;
     return undefined;
   }
 
   /** Forgets the session (the pid may be reused for a new one). */
   private end(s: Session): void {
     this.order.delete(s);
-    const list = this.byPid.get(s.pid)!;
-    if (list.length === 1) this.byPid.delete(s.pid);
-    else list.splice(list.indexOf(s), 1);
+    const hosts = this.byPid.get(s.pid)!;
+    const list = hosts.get(s.host)!;
+    if (list.length > 1) list.splice(list.indexOf(s), 1);
+    else if (hosts.size > 1) hosts.delete(s.host);
+    else this.byPid.delete(s.pid);
   }
 
   /** Ends the least recently seen sessions beyond the bound or idle for longer than TTL_MS. */

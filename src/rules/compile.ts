@@ -75,11 +75,6 @@ interface Slot {
 }
 
 /**
- * One event as the matchers see it: field values read once, as lists. A
- * view is reused from event to event (`reset`); what `values` and `lowered`
- * return is valid until then and must not be kept or changed.
- */
-/**
  * Field paths by number, shared by every view: compiled tests name their
  * fields by number, so reading one is an array index, not a map lookup.
  */
@@ -97,6 +92,11 @@ export function fieldId(path: string): number {
   return id;
 }
 
+/**
+ * One event as the matchers see it: field values read once, as lists. A
+ * view is reused from event to event (`reset`); what `values` and `lowered`
+ * return is valid until then and must not be kept or changed.
+ */
 export class EventView {
   private readonly slots: (Slot | undefined)[] = [];
   private gen = 0;

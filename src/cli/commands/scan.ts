@@ -13,7 +13,7 @@ import { formatAlertLine, loadDetection, reportRules } from '../detection.js';
 import { loadLists } from '../lists.js';
 import { buildDecoder } from '../runtime.js';
 import { defaultWorkers, scanWithWorkers } from '../scan-parallel.js';
-import { newTally, tallyEvents } from '../scan-tally.js';
+import { bump, newTally, tallyEvents } from '../scan-tally.js';
 import type { SigmaDetector } from '../../rules/detector.js';
 
 const MAX_ALERT_LINES = 50;
@@ -42,10 +42,6 @@ interface Summary {
   by_rule: Record<string, number>;
   /** 1, or 1 + the workers that decoded and matched while this thread correlated. */
   threads: number;
-}
-
-function bump(map: Record<string, number>, key: string): void {
-  map[key] = (map[key] ?? 0) + 1;
 }
 
 /** Below this much input, starting workers and loading the rules again in each costs more than it saves. */
