@@ -320,9 +320,9 @@ export class Baseline {
       let count = seal?.entries ?? 0;
       if (roots === undefined) {
         // The staging table becomes the baseline: no row is copied.
+        // Its dir index comes along (under the staging table's name for it).
         this.db.exec(`DROP TABLE fim_entries;
-          ALTER TABLE ${staging.table} RENAME TO fim_entries;
-          CREATE INDEX fim_entries_dir ON fim_entries(dir);`);
+          ALTER TABLE ${staging.table} RENAME TO fim_entries;`);
         count = 0;
       } else {
         for (const root of roots) {

@@ -42,6 +42,7 @@ export class HashPool {
   private waiters: Array<() => void> = [];
   private failure: Error | undefined;
   private flushArmed = false;
+  private walk = 0;
 
   constructor(
     readonly algorithm: HashAlgorithm,
@@ -58,6 +59,12 @@ export class HashPool {
       slot.worker.unref();
       this.slots.push(slot);
     }
+  }
+
+  /** A new walk: hashes the threads kept of hard-linked files (of the last walk) are not reused. */
+  beginWalk(): void {
+    this.closeOpen();
+    this.walk++;
   }
 
   /** Files queued or being hashed. */
@@ -94,7 +101,7 @@ export class HashPool {
     this.inFlight += paths.length;
     return new Promise((resolve) => {
       this.queue.push({
-        message: { kind: 'rows', algorithm: this.algorithm, paths, macKey },
+        message: { kind: 'rows', algorithm: this.algorithm, walk: this.walk, paths, macKey },
         files: paths.length,
         settle: (answer) => resolve(answer as RowResults),
         fail: (error) => resolve(unopened(paths, error)),
@@ -116,7 +123,7 @@ export class HashPool {
     if (!open) return;
     this.open = undefined;
     this.queue.push({
-      message: { kind: 'files', algorithm: this.algorithm, jobs: open.jobs },
+      message: { kind: 'files', algorithm: this.algorithm, walk: this.walk, jobs: open.jobs },
       files: open.jobs.length,
       settle: (answer) => {
         for (const r of answer as HashResult[]) open.done.get(r.id)?.(r);

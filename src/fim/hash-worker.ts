@@ -21,6 +21,8 @@ export interface HashJob {
 export interface HashBatch {
   kind: 'files';
   algorithm: HashAlgorithm;
+  /** The walk this batch belongs to (see `linked`). */
+  walk: number;
   jobs: HashJob[];
 }
 
@@ -32,6 +34,7 @@ export interface HashBatch {
 export interface RowBatch {
   kind: 'rows';
   algorithm: HashAlgorithm;
+  walk: number;
   paths: Array<string | Uint8Array>;
   macKey: Uint8Array;
 }
@@ -81,6 +84,33 @@ function unchanged(a: fs.BigIntStats, b: fs.BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
+/**
+ * Hashes of this walk's files that have more than one name, by device and
+ * inode: the other names of a hard-linked file (a Mesa driver has a dozen)
+ * take the hash of the same bytes instead of reading them again, as long as
+ * size, mtime and ctime show the same content. Cleared with every walk, so
+ * that `check --full` still reads each inode once.
+ */
+const linked = new Map<string, { stat: fs.BigIntStats; hash: string }>();
+const MAX_LINKED = 16_384;
+let linkedWalk = -1;
+
+function startWalk(walk: number): void {
+  if (walk === linkedWalk) return;
+  linkedWalk = walk;
+  linked.clear();
+}
+
+function linkedHash(st: fs.BigIntStats): string | undefined {
+  const seen = linked.get(`${st.dev}:${st.ino}`);
+  return seen && unchanged(seen.stat, st) ? seen.hash : undefined;
+}
+
+function rememberLinked(st: fs.BigIntStats, hash: string): void {
+  if (linked.size >= MAX_LINKED) linked.clear();
+  linked.set(`${st.dev}:${st.ino}`, { stat: st, hash });
+}
+
 export function hashFile(
   p: string | Buffer,
   algorithm: HashAlgorithm,
@@ -98,6 +128,15 @@ export function hashFile(
       const before = fs.fstatSync(fd, { bigint: true });
       last = before;
       if (!before.isFile()) return { id: 0, state: stateOf(before) };
+      const multi = before.nlink > 1n;
+      if (multi) {
+        const hash = linkedHash(before);
+        if (hash !== undefined) {
+          const state = stateOf(before);
+          state.hash = hash;
+          return { id: 0, state };
+        }
+      }
       const size = Number(before.size);
       let n = fs.readSync(fd, buffer, 0, CHUNK, null);
       if (n === size) {
@@ -107,6 +146,7 @@ export function hashFile(
         // second fstat.
         const state = stateOf(before);
         state.hash = `${algorithm}:${crypto.hash(algorithm, buffer.subarray(0, n), 'hex')}`;
+        if (multi) rememberLinked(before, state.hash);
         return { id: 0, state };
       }
       // Reading stops at the size fstat gave, without the read that only
@@ -124,6 +164,7 @@ export function hashFile(
       if (unchanged(before, after)) {
         const state = stateOf(after);
         state.hash = `${algorithm}:${h.digest('hex')}`;
+        if (multi) rememberLinked(after, state.hash);
         return { id: 0, state };
       }
     } catch (err) {
@@ -184,6 +225,7 @@ function hashRows(batch: RowBatch): RowResults {
 }
 
 parentPort?.on('message', (batch: HashBatch | RowBatch) => {
+  startWalk(batch.walk);
   if (batch.kind === 'files') {
     parentPort!.postMessage(hashFiles(batch));
     return;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { isRunning } from '../pid.js';
 import { MacSum } from './signer.js';
@@ -40,6 +41,11 @@ export class Staging {
         mac BLOB NOT NULL,
         updated INTEGER NOT NULL
       ) WITHOUT ROWID`);
+    // Kept up as rows go in (they come in walk order, nearly sorted by dir),
+    // while the hash threads have work: built at the swap instead, it kept
+    // them idle for a tenth of the init. The name only has to be unique: it
+    // goes along when the table becomes fim_entries.
+    db.exec(`CREATE INDEX fim_entries_dir_${randomBytes(4).toString('hex')} ON ${this.table}(dir)`);
     // The text comes as a string or as its UTF-8 bytes, stored as text either way.
     const values = (n: number) => Array(n).fill('(?, ?, CAST(? AS TEXT), ?, ?)').join(', ');
     // OR IGNORE: a path staged twice (overlapping starts) counts once; and a

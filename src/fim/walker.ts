@@ -68,7 +68,9 @@ const MAX_PENDING = 2048;
 // `vigil start` does not starve the pipeline.
 const YIELD_EVERY = 1024;
 const HASH_YIELD_EVERY = 32;
-const ROW_BATCH = 64;
+// Files per message to a hash thread in an init: the fewer the messages,
+// the less the walking thread spends on them (64 measured 2-3% slower).
+const ROW_BATCH = 256;
 const HASH_TAIL = /^,"hash":"([a-z0-9]+:[0-9a-f]+)"\}$/;
 
 export interface WalkStats {
@@ -83,6 +85,7 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
   const stats: WalkStats = { visited: 0, hashed: 0, bytesHashed: 0, errors: 0 };
   const pending = new Set<Promise<void>>();
   const algorithm = opts.pool.algorithm;
+  opts.pool.beginWalk();
   // dev:ino of the directories on the current path, when links are followed.
   const stack = new Set<string>();
 

@@ -64,7 +64,9 @@ const MIGRATIONS: ReadonlyArray<{ name: string; sql: string }> = [
   {
     // The file integrity baseline: one row per file, keyed by the raw path
     // bytes (names need not be UTF-8), with its recorded state, the keyed MAC
-    // the signed seal sums over, and every reported or accepted change.
+    // the signed seal sums over, and every reported or accepted change. A full
+    // init swaps in a new fim_entries with a dir index of another name
+    // (src/fim/staging.ts): a later migration finds that index by its table.
     name: '0003_fim',
     sql: `
       CREATE TABLE fim_entries (

@@ -210,3 +210,57 @@ test('overlapping paths in one init stage each file once', async (t) => {
   assert.deepEqual([report.ok, report.entries], [true, 152]);
   assert.equal((await tree.check()).changes.length, 0);
 });
+
+test('the names of a hard-linked file share one hash, taken again once the content moves', async (t) => {
+  const tree = makeTree(t);
+  const a = path.join(tree.root, 'a');
+  write(a, 'same bytes');
+  fs.linkSync(a, path.join(tree.root, 'b'));
+  fs.linkSync(a, path.join(tree.root, 'c'));
+  await tree.init();
+  const want = `sha256:${crypto.createHash('sha256').update('same bytes').digest('hex')}`;
+  for (const name of ['a', 'b', 'c']) {
+    const st = tree.session.baseline.get(Buffer.from(path.join(tree.root, name)))!.state;
+    assert.equal(st.hash, want, name);
+  }
+  // Within one thread's memory of the inode: a write between two names'
+  // reads moves ctime, so the second name is read again, not given the old hash.
+  const first = hashFile(a, 'sha256', false);
+  fs.writeFileSync(a, 'other byte');
+  const second = hashFile(path.join(tree.root, 'b'), 'sha256', false);
+  assert.notEqual(second.state!.hash, first.state!.hash);
+  assert.equal(
+    second.state!.hash,
+    `sha256:${crypto.createHash('sha256').update('other byte').digest('hex')}`,
+  );
+  const c = await tree.check({ full: true });
+  assert.deepEqual(tree.lines(c.changes), [
+    'changed a mtime,ctime,hash',
+    'changed b mtime,ctime,hash',
+    'changed c mtime,ctime,hash',
+  ]);
+});
+
+test('a full init brings its dir index along: one per baseline, however many inits', async (t) => {
+  const tree = makeTree(t);
+  write(path.join(tree.root, 'd', 'f'), 'x');
+  const db = new Database(tree.store);
+  t.after(() => db.close());
+  const indexes = () =>
+    db
+      .prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries'")
+      .pluck()
+      .all() as string[];
+  for (let i = 0; i < 3; i++) {
+    await tree.init();
+    const sql = indexes();
+    assert.equal(sql.length, 1);
+    assert.match(sql[0]!, /ON "?fim_entries"?\s*\(dir\)/);
+  }
+  const plan = db
+    .prepare('EXPLAIN QUERY PLAN SELECT path FROM fim_entries WHERE dir = ?')
+    .all(Buffer.from(tree.root)) as Array<{ detail: string }>;
+  assert.match(plan.map((p) => p.detail).join(' '), /USING (COVERING )?INDEX fim_entries_dir/);
+  write(path.join(tree.root, 'd', 'g'), 'y');
+  assert.deepEqual(tree.lines((await tree.check()).changes), ['added d/g']);
+});
