@@ -14,14 +14,16 @@ const WEEK = 7 * 86_400_000;
 /**
  * A store as `vigil start` leaves it: three weeks of a weekly load ending
  * now (so the report's 24h/7d peaks have data) with a spike in the last
- * sample, and an ssh source distribution dominated by one address.
+ * sample, and an ssh source distribution dominated by one address. The
+ * spike tops the week's highest sample whatever the time of week: the load
+ * swings between about 15 and 76.
  */
 function populate(data: string): void {
   const engine = new AnomalyEngine(config());
   const g = gaussian(rng(7));
   const end = Math.floor(Date.now() / STEP) * STEP;
   for (let t = end - 3 * WEEK; t <= end; t += STEP) {
-    engine.sample('web1', 'load', t, weekly(t, g) + (t === end ? 40 : 0), undefined);
+    engine.sample('web1', 'load', t, weekly(t, g) + (t === end ? 80 : 0), undefined);
   }
   for (let t = end - 2 * 3_600_000; t <= end; t += STEP) {
     const dist = { '203.0.113.9': 300, '198.51.100.1': 4, '198.51.100.2': 3 };
