@@ -264,3 +264,21 @@ test('a full init brings its dir index along: one per baseline, however many ini
   write(path.join(tree.root, 'd', 'g'), 'y');
   assert.deepEqual(tree.lines((await tree.check()).changes), ['added d/g']);
 });
+
+test('a state encodes exactly as JSON.stringify of its fields in order, whatever its strings hold', () => {
+  const base = {
+    type: 'file' as const,
+    mode: 0o644,
+    inode: '12',
+    nlink: 1,
+    uid: 0,
+    gid: 0,
+    size: 3,
+    mtime: '1700000000123456789',
+    ctime: '1700000000123456789',
+  };
+  for (const hash of ['sha256:00ff', 'sha256:"quoted"\\', 'x\u0001\u2028', '']) {
+    const s = { ...base, hash, target: 'a"b', error: 'EACCES' };
+    assert.equal(encodeState(s), JSON.stringify(s));
+  }
+});
