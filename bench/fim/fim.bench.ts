@@ -47,7 +47,7 @@ export async function benchFim(runs = Number(process.env.VIGIL_BENCH_RUNS ?? 1))
   }
   const row = (name: string, r: PhaseResult, withRate = true) =>
     process.stdout.write(
-      `  ${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s${withRate ? `  ${(gb / r.seconds).toFixed(2)} GB/s` : ''}  max RSS ${r.maxRssMiB} MiB\n`,
+      `  ${name.padEnd(28)} ${r.seconds.toFixed(2).padStart(7)} s${withRate ? `  ${(gb / r.seconds).toFixed(2)} GB/s` : ''}  max RSS ${r.maxRssMiB} MiB\n`,
     );
   fs.rmSync(data, { recursive: true, force: true });
   const best = runs > 1 ? ` (best of ${runs})` : '';
