@@ -30,6 +30,11 @@ export function runPhase(script: string, args: string[]): PhaseResult {
   return JSON.parse(last) as PhaseResult;
 }
 
+/** The quicker of two runs of a phase (`a` absent before the first): for best-of-N figures. */
+export function fastest(a: PhaseResult | undefined, b: PhaseResult): PhaseResult {
+  return a && a.seconds <= b.seconds ? a : b;
+}
+
 /** For a phase script: time `fn`, print its result as the last JSON line. */
 export async function reportPhase(phase: string, fn: () => Promise<number>): Promise<void> {
   const t0 = process.hrtime.bigint();

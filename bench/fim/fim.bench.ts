@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH_DIR, ensureDir, runPhase, type PhaseResult } from '../common.js';
-
-const fastest = (a: PhaseResult | undefined, b: PhaseResult): PhaseResult =>
-  a && a.seconds <= b.seconds ? a : b;
+import { BENCH_DIR, ensureDir, fastest, runPhase, type PhaseResult } from '../common.js';
 import { configSchema } from '../../src/config/schema.js';
 import { Counters } from '../../src/event/counters.js';
 import { FimMonitor } from '../../src/fim/monitor.js';

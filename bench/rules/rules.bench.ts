@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ensureBenchLog, BRUTEFORCE_THRESHOLD, BRUTEFORCE_WINDOW_S } from '../generate.js';
 import {
   BENCH_DIR,
+  fastest,
   fmtRate,
   peerRun,
   rate,
@@ -31,10 +32,7 @@ export async function benchRules(
   const script = path.join(import.meta.dirname, 'phases.ts');
   const best = (args: string[]): PhaseResult => {
     let r: PhaseResult | undefined;
-    for (let i = 0; i < runs; i++) {
-      const x = runPhase(script, args);
-      if (!r || x.seconds < r.seconds) r = x;
-    }
+    for (let i = 0; i < runs; i++) r = fastest(r, runPhase(script, args));
     return r!;
   };
   const say = (s: string) => process.stdout.write(`  ${s}\n`);
