@@ -17,6 +17,21 @@ export interface PhaseResult {
   bruteforce?: string[];
 }
 
+let built = false;
+
+/** Builds dist/ (once per bench run), for phases that measure the built vigil. */
+export function buildVigil(): void {
+  if (built) return;
+  const root = path.join(import.meta.dirname, '..');
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const res = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`building dist/ failed:\n${res.stdout}${res.stderr}`);
+  built = true;
+}
+
 /** Runs one phase in a fresh Node process so its memory and time are its own. */
 export function runPhase(script: string, args: string[]): PhaseResult {
   const res = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH_DIR, ensureDir, fastest, runPhase, type PhaseResult } from '../common.js';
+import {
+  BENCH_DIR,
+  buildVigil,
+  ensureDir,
+  fastest,
+  runPhase,
+  type PhaseResult,
+} from '../common.js';
 import { configSchema } from '../../src/config/schema.js';
 import { Counters } from '../../src/event/counters.js';
 import { FimMonitor } from '../../src/fim/monitor.js';
@@ -23,6 +30,7 @@ export async function benchFim(runs = Number(process.env.VIGIL_BENCH_RUNS ?? 1))
     `  tree ${tree}: ${files.toLocaleString('en-US')} files, ${gb.toFixed(2)} GB (${os.availableParallelism()} hashing threads)\n`,
   );
   const script = path.join(import.meta.dirname, 'phases.ts');
+  buildVigil();
   runPhase(script, ['raw', tree, list]); // warms the page cache: every figure below is warm
   // Raw and init take turns, so that a slow spell of the machine slows both.
   let rawR: PhaseResult | undefined;

@@ -3,13 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { reportPhase } from '../common.js';
-import { configSchema } from '../../src/config/schema.js';
-import { closeSession, compareTree, init, openSession, trustedKey } from '../../src/fim/engine.js';
+
+// vigil's phases run the built code, as `vigil fim init` does: under tsx
+// every hash thread would first load and compile the TypeScript loader.
+// The bench builds dist/ before it starts (buildVigil).
+type Schema = typeof import('../../src/config/schema.js');
+type Engine = typeof import('../../src/fim/engine.js');
+const dist = new URL('../../dist/', import.meta.url);
+const { configSchema } = (await import(new URL('config/schema.js', dist).href)) as Schema;
+const { closeSession, compareTree, init, openSession, trustedKey } = (await import(
+  new URL('fim/engine.js', dist).href
+)) as Engine;
 
 /**
  * One FIM bench phase per process (its own time and memory):
  *   raw TREE LIST           read + sha256 every file of LIST on one thread per core: the limit
- *   init|check|full TREE DATA   vigil's baseline build, unchanged check, check --full
+ *   init|check|full TREE DATA   vigil's baseline build, unchanged check, check --full (built code)
  */
 const [phase, tree, arg] = process.argv.slice(2) as [string, string, string];
 

@@ -32,7 +32,7 @@ export interface HistoryRow {
 }
 
 export type BaselineOp =
-  | { op: 'put'; path: Buffer; dir: Buffer; text: string }
+  | { op: 'put'; path: Buffer; text: string }
   | { op: 'delete'; path: Buffer }
   | {
       op: 'history';
@@ -55,9 +55,13 @@ export interface VerifyReport {
   problems: string[];
 }
 
-/** Range bounds of everything strictly below a directory: `dir/` ≤ path < `dir0` ('0' follows '/'). */
+const SLASH = 0x2f;
+// Follows '/' in byte order: `x0` is the first key past every `x/...`.
+const PAST_SLASH = 0x30;
+
+/** Range bounds of everything strictly below a directory: `dir/` ≤ path < `dir0`. */
 function belowBounds(root: Buffer): [Buffer, Buffer] {
-  const base = root.length === 1 && root[0] === 0x2f ? Buffer.alloc(0) : root;
+  const base = root.length === 1 && root[0] === SLASH ? Buffer.alloc(0) : root;
   return [Buffer.concat([base, Buffer.from('/')]), Buffer.concat([base, Buffer.from('0')])];
 }
 
@@ -75,11 +79,10 @@ export class Baseline {
   private constructor(db: Database.Database) {
     this.db = db;
     this.stmts = {
-      children: db.prepare('SELECT path, state, mac FROM fim_entries WHERE dir = ?'),
       get: db.prepare('SELECT path, state, mac FROM fim_entries WHERE path = ?'),
       below: db.prepare('SELECT path, state, mac FROM fim_entries WHERE path >= ? AND path < ?'),
       put: db.prepare(
-        'INSERT OR REPLACE INTO fim_entries (path, dir, state, mac, updated) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO fim_entries (path, state, mac, updated) VALUES (?, ?, ?, ?)',
       ),
       del: db.prepare('DELETE FROM fim_entries WHERE path = ?'),
       history: db.prepare(
@@ -164,13 +167,33 @@ export class Baseline {
     return problems;
   }
 
-  /** The entries directly inside `dir`, by `nameKey` of their names. */
+  /**
+   * The entries directly inside `dir`, by `nameKey` of their names: the
+   * range below it in path order, stepping over each subdirectory's own
+   * range (`dir/sub/...` ends before `dir/sub0`), so that a check reads each
+   * row once, in key order, without a second index.
+   */
   children(dir: Buffer): Map<string, BaselineRow> {
     const out = new Map<string, BaselineRow>();
-    const skip = dir.length === 1 && dir[0] === 0x2f ? 1 : dir.length + 1;
-    for (const r of this.stmts.children.iterate(dir)) {
-      const row = this.row(r);
-      out.set(nameKey(fromBytes(row.path.subarray(skip))), row);
+    const bounds = belowBounds(dir);
+    const hi = bounds[1];
+    let lo = bounds[0];
+    const skip = lo.length;
+    for (let more = true; more;) {
+      more = false;
+      for (const r of this.stmts.below.iterate(lo, hi)) {
+        const p = (r as { path: Buffer }).path;
+        // The root's range starts with the root itself.
+        if (p.length === skip) continue;
+        const slash = p.indexOf(SLASH, skip);
+        if (slash >= 0) {
+          lo = Buffer.concat([p.subarray(0, slash), Buffer.of(PAST_SLASH)]);
+          more = true;
+          break;
+        }
+        const row = this.row(r);
+        out.set(nameKey(fromBytes(p.subarray(skip))), row);
+      }
     }
     return out;
   }
@@ -183,7 +206,9 @@ export class Baseline {
   /** Every entry strictly below a directory (read at once: callers write while they go through it). */
   below(dir: Buffer): BaselineRow[] {
     const [lo, hi] = belowBounds(dir);
-    return this.stmts.below.all(lo, hi).map((r) => this.row(r));
+    const rows = this.stmts.below.all(lo, hi) as Array<{ path: Buffer }>;
+    // The root's range starts with the root itself.
+    return rows.filter((r) => r.path.length > lo.length).map((r) => this.row(r));
   }
 
   get entries(): number {
@@ -264,7 +289,7 @@ export class Baseline {
         if (o.op === 'put') {
           drop(o.path);
           const mac = key.mac(o.path, o.text);
-          this.stmts.put.run(o.path, o.dir, o.text, mac, now);
+          this.stmts.put.run(o.path, o.text, mac, now);
           agg = addMac(agg, mac);
           count++;
         } else if (o.op === 'delete') {
@@ -298,8 +323,8 @@ export class Baseline {
   }
 
   /** One new entry; its text as a string or as its UTF-8 bytes. */
-  stage(p: Buffer, dir: Buffer, text: string | Buffer, mac: Buffer): void {
-    this.staging!.add(p, dir, text, mac);
+  stage(p: Buffer, text: string | Buffer, mac: Buffer): void {
+    this.staging!.add(p, text, mac);
   }
 
   abortStaging(): void {
@@ -320,7 +345,6 @@ export class Baseline {
       let count = seal?.entries ?? 0;
       if (roots === undefined) {
         // The staging table becomes the baseline: no row is copied.
-        // Its dir index comes along (under the staging table's name for it).
         this.db.exec(`DROP TABLE fim_entries;
           ALTER TABLE ${staging.table} RENAME TO fim_entries;`);
         count = 0;
@@ -335,8 +359,8 @@ export class Baseline {
             this.stmts.del.run(old.path);
           }
         }
-        this.db.exec(`INSERT OR REPLACE INTO fim_entries (path, dir, state, mac, updated)
-          SELECT path, dir, state, mac, updated FROM ${staging.table}`);
+        this.db.exec(`INSERT OR REPLACE INTO fim_entries (path, state, mac, updated)
+          SELECT path, state, mac, updated FROM ${staging.table}`);
       }
       count += staging.count;
       agg = (agg + staging.sum.value()) % (1n << 256n);

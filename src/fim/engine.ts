@@ -90,15 +90,15 @@ export async function init(
       full: true,
       rows: {
         macKey: key.macKeyBytes,
-        onRow: (bytes, dir, text, mac, error) => {
-          s.baseline.stage(bytes, dir, text, mac);
+        onRow: (bytes, text, mac, error) => {
+          s.baseline.stage(bytes, text, mac);
           if (error !== undefined) errors.push(`${display(bytes)}: ${error}`);
         },
       },
       onItem: (item) => {
         if (!item.cur) return;
         const text = encodeState(item.cur);
-        s.baseline.stage(item.bytes, item.dir, text, key.mac(item.bytes, text));
+        s.baseline.stage(item.bytes, text, key.mac(item.bytes, text));
         if (item.cur.error !== undefined) errors.push(`${display(item.path)}: ${item.cur.error}`);
       },
       onError: (path, message) => errors.push(`${path}: ${message}`),

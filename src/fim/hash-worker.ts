@@ -7,7 +7,7 @@ import { EntryMac, MAC_BYTES } from './entry-mac.js';
 /**
  * The hashing thread: opens each file without following a final symlink
  * (unless the policy says so) and without touching its atime, streams it
- * through the hash in 1 MiB reads, and checks that size, mtime and ctime did
+ * through the hash in 128 KiB reads, and checks that size, mtime and ctime did
  * not move while it read; a file that keeps changing is reported, not
  * guessed at.
  */
@@ -61,7 +61,10 @@ export interface HashResult {
 }
 
 const ATTEMPTS = 3;
-const CHUNK = 1 << 20;
+// Small enough to stay in a core's L2 cache between the read that fills it
+// and the hash that reads it, with the walking thread sharing the core: 1
+// MiB reads spent twice the kernel's copy time of 128 KiB ones in an init.
+const CHUNK = 1 << 17;
 const buffer = Buffer.allocUnsafe(CHUNK);
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 // Only the owner (or root) may open with O_NOATIME; others fall back.

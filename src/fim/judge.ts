@@ -90,10 +90,9 @@ export class Reconciler {
     const c = compare(item);
     if (!c) return undefined;
     const { allowed, ...change } = c;
-    const dir = item.dir;
     const newText = change.new ? encodeState(change.new) : undefined;
     const put = (): void => {
-      if (newText !== undefined) this.ops.push({ op: 'put', path: item.bytes, dir, text: newText });
+      if (newText !== undefined) this.ops.push({ op: 'put', path: item.bytes, text: newText });
       else this.ops.push({ op: 'delete', path: item.bytes });
     };
     if (this.mode === 'check' && allowed) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { isRunning } from '../pid.js';
 import { MacSum } from './signer.js';
@@ -7,7 +6,7 @@ import { MacSum } from './signer.js';
 const ROWS_PER_TX = 2048;
 // Rows per INSERT: one call into SQLite binds many rows.
 const ROWS_PER_INSERT = 64;
-const COLUMNS = 5;
+const COLUMNS = 4;
 const PREFIX = 'fim_staging_';
 let sequence = 0;
 
@@ -33,40 +32,34 @@ export class Staging {
     this.table = `${PREFIX}${process.pid}_${++sequence}`;
     // Left by an earlier process that had this pid.
     db.exec(`DROP TABLE IF EXISTS ${this.table}`);
-    // The shape of fim_entries (migration 0003), which it may become.
+    // The shape of fim_entries (migrations 0003 and 0005), which it may become.
     db.exec(`CREATE TABLE ${this.table} (
         path BLOB PRIMARY KEY,
-        dir BLOB NOT NULL,
         state TEXT NOT NULL,
         mac BLOB NOT NULL,
         updated INTEGER NOT NULL
       ) WITHOUT ROWID`);
-    // Kept up as rows go in (they come in walk order, nearly sorted by dir),
-    // while the hash threads have work: built at the swap instead, it kept
-    // them idle for a tenth of the init. The name only has to be unique: it
-    // goes along when the table becomes fim_entries.
-    db.exec(`CREATE INDEX fim_entries_dir_${randomBytes(4).toString('hex')} ON ${this.table}(dir)`);
     // The text comes as a string or as its UTF-8 bytes, stored as text either way.
-    const values = (n: number) => Array(n).fill('(?, ?, CAST(? AS TEXT), ?, ?)').join(', ');
+    const values = (n: number) => Array(n).fill('(?, CAST(? AS TEXT), ?, ?)').join(', ');
     // OR IGNORE: a path staged twice (overlapping starts) counts once; and a
     // statement that cannot fail halfway keeps SQLite from journalling every
     // page it touches so as to undo a partial insert of many rows.
     const insert = (n: number) =>
       db.prepare(
-        `INSERT OR IGNORE INTO ${this.table} (path, dir, state, mac, updated) VALUES ${values(n)}`,
+        `INSERT OR IGNORE INTO ${this.table} (path, state, mac, updated) VALUES ${values(n)}`,
       );
     this.insertMany = insert(ROWS_PER_INSERT);
     this.insertOne = insert(1);
   }
 
-  add(p: Buffer, dir: Buffer, text: string | Buffer, mac: Buffer): void {
-    this.batch.push(p, dir, text, mac);
-    if (this.batch.length >= ROWS_PER_TX * 4) this.flush();
+  add(p: Buffer, text: string | Buffer, mac: Buffer): void {
+    this.batch.push(p, text, mac);
+    if (this.batch.length >= ROWS_PER_TX * 3) this.flush();
   }
 
   flush(): void {
     const b = this.batch;
-    const rows = b.length / 4;
+    const rows = b.length / 3;
     if (rows === 0) return;
     this.batch = [];
     const now = Date.now();
@@ -82,39 +75,38 @@ export class Staging {
       this.db.transaction(() => this.insertEach(b, now)).immediate();
       return;
     }
-    for (let i = 3; i < b.length; i += 4) this.sum.add(b[i] as Buffer);
+    for (let i = 2; i < b.length; i += 3) this.sum.add(b[i] as Buffer);
     this.count += rows;
   }
 
   /** Inserts the rows of `b`, many per statement; how many went in. */
   private insertAll(b: Array<Buffer | string>, now: number): number {
-    const rows = b.length / 4;
+    const rows = b.length / 3;
     const args = this.args;
     let inserted = 0;
     let row = 0;
     for (; row + ROWS_PER_INSERT <= rows; row += ROWS_PER_INSERT) {
       for (let r = 0; r < ROWS_PER_INSERT; r++) {
-        const from = (row + r) * 4;
+        const from = (row + r) * 3;
         const to = r * COLUMNS;
         args[to] = b[from]!;
         args[to + 1] = b[from + 1]!;
         args[to + 2] = b[from + 2]!;
-        args[to + 3] = b[from + 3]!;
-        args[to + 4] = now;
+        args[to + 3] = now;
       }
       inserted += this.insertMany.run(args).changes;
     }
-    for (let i = row * 4; i < b.length; i += 4) {
-      inserted += this.insertOne.run(b[i], b[i + 1], b[i + 2], b[i + 3], now).changes;
+    for (let i = row * 3; i < b.length; i += 3) {
+      inserted += this.insertOne.run(b[i], b[i + 1], b[i + 2], now).changes;
     }
     return inserted;
   }
 
   /** Inserts the rows of `b` one by one, summing the MACs of those that went in. */
   private insertEach(b: Array<Buffer | string>, now: number): void {
-    for (let i = 0; i < b.length; i += 4) {
-      const mac = b[i + 3] as Buffer;
-      if (this.insertOne.run(b[i], b[i + 1], b[i + 2], mac, now).changes === 0) continue;
+    for (let i = 0; i < b.length; i += 3) {
+      const mac = b[i + 2] as Buffer;
+      if (this.insertOne.run(b[i], b[i + 1], mac, now).changes === 0) continue;
       this.sum.add(mac);
       this.count++;
     }

@@ -27,7 +27,6 @@ import { readXattrs } from './xattrs.js';
 export interface WalkItem {
   path: FsPath;
   bytes: Buffer;
-  dir: Buffer;
   rule: PolicyRule;
   old?: BaselineRow;
   cur?: FileState;
@@ -59,7 +58,7 @@ export interface RowSink {
    * One regular file's row, its text as UTF-8 bytes; `error` when it could
    * not be read (the row says so too).
    */
-  onRow(bytes: Buffer, dir: Buffer, text: Buffer, mac: Buffer, error: string | undefined): void;
+  onRow(bytes: Buffer, text: Buffer, mac: Buffer, error: string | undefined): void;
 }
 
 // Files handed to the hash pool and not yet back: bounds memory on any tree.
@@ -100,16 +99,10 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
   };
 
   const gone = (row: BaselineRow, rule: PolicyRule): void => {
-    emit({ path: fromBytes(row.path), bytes: row.path, dir: dirOf(row.path), rule, old: row });
+    emit({ path: fromBytes(row.path), bytes: row.path, rule, old: row });
     if (row.state.type === 'dir' && opts.baseline) {
       for (const below of opts.baseline.below(row.path)) {
-        emit({
-          path: fromBytes(below.path),
-          bytes: below.path,
-          dir: dirOf(below.path),
-          rule,
-          old: below,
-        });
+        emit({ path: fromBytes(below.path), bytes: below.path, rule, old: below });
       }
     }
   };
@@ -158,18 +151,14 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
    * threads, which fstat, hash, encode and MAC each: the walk spends no
    * lstat and no per-file message on them.
    */
-  let batch: { paths: FsPath[]; dirs: Buffer[]; rule: PolicyRule | undefined } = {
-    paths: [],
-    dirs: [],
-    rule: undefined,
-  };
+  let batch: { paths: FsPath[]; rule: PolicyRule | undefined } = { paths: [], rule: undefined };
 
   const sendRows = async (sink: RowSink): Promise<void> => {
-    const { paths, dirs, rule } = batch;
+    const { paths, rule } = batch;
     if (paths.length === 0) return;
-    batch = { paths: [], dirs: [], rule: undefined };
+    batch = { paths: [], rule: undefined };
     stats.hashed += paths.length;
-    track(opts.pool.rows(paths, sink.macKey).then((r) => takeRows(sink, paths, dirs, rule!, r)));
+    track(opts.pool.rows(paths, sink.macKey).then((r) => takeRows(sink, paths, rule!, r)));
     // Answers arrive as messages, which only a real turn of the event loop
     // delivers: without one the threads sit idle while the walk runs on.
     await yieldToLoop();
@@ -177,20 +166,13 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
   };
 
   /** Adds a file to the batch; true when the batch is full and due to be sent. */
-  const queueRow = (p: FsPath, dir: Buffer, rule: PolicyRule): boolean => {
+  const queueRow = (p: FsPath, rule: PolicyRule): boolean => {
     batch.rule = rule;
     batch.paths.push(p);
-    batch.dirs.push(dir);
     return batch.paths.length >= ROW_BATCH;
   };
 
-  const takeRows = (
-    sink: RowSink,
-    paths: FsPath[],
-    dirs: Buffer[],
-    rule: PolicyRule,
-    r: RowResults,
-  ): void => {
+  const takeRows = (sink: RowSink, paths: FsPath[], rule: PolicyRule, r: RowResults): void => {
     const bytes = Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
     let at = 0;
     for (let i = 0; i < paths.length; i++) {
@@ -206,14 +188,13 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
         if (vanished) continue;
         const cur = st ? stateOf(st) : unreadable(statError!);
         if (error !== undefined) cur.error = error;
-        emit({ path: p, bytes: toBytes(p), dir: dirs[i]!, rule, cur });
+        emit({ path: p, bytes: toBytes(p), rule, cur });
         continue;
       }
       if (error !== undefined) stats.errors++;
       stats.bytesHashed += r.sizes[i]!;
       sink.onRow(
         bytes.subarray(row, pathEnd),
-        dirs[i]!,
         bytes.subarray(pathEnd, textEnd),
         bytes.subarray(textEnd, at),
         error,
@@ -224,7 +205,6 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
   const visit = async (
     p: FsPath,
     bytes: Buffer,
-    dir: Buffer,
     depth: number,
     rel: string,
     rule: PolicyRule,
@@ -238,7 +218,7 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       return;
     }
     if (!st) {
-      emit({ path: p, bytes, dir, rule, ...(old ? { old } : {}), cur: unreadable(error!) });
+      emit({ path: p, bytes, rule, ...(old ? { old } : {}), cur: unreadable(error!) });
       return;
     }
     const cur = stateOf(st);
@@ -255,7 +235,7 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       if ('xattrs' in x) cur.xattrs = x.xattrs;
       else cur.error = x.error;
     }
-    const item: WalkItem = { path: p, bytes, dir, rule, ...(old ? { old } : {}), cur };
+    const item: WalkItem = { path: p, bytes, rule, ...(old ? { old } : {}), cur };
     if (old && !opts.full && !cur.error && !cur.xattrs && unchangedText(old.text, cur, rule)) {
       item.unchanged = true;
       emit(item);
@@ -324,13 +304,7 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       if ((code === 'ENOENT' || code === 'ENOTDIR') && hadOld && opts.baseline) {
         // Vanished between its stat and its listing: what it held is gone.
         for (const row of opts.baseline.below(dirBytes)) {
-          emit({
-            path: fromBytes(row.path),
-            bytes: row.path,
-            dir: dirOf(row.path),
-            rule,
-            old: row,
-          });
+          emit({ path: fromBytes(row.path), bytes: row.path, rule, old: row });
         }
         return;
       }
@@ -364,10 +338,10 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
         if (++stats.visited % YIELD_EVERY === 0) await yieldToLoop();
         // A batch holds the files of one rule.
         if (batch.rule !== rule) await sendRows(rows);
-        if (queueRow(child, dirBytes, rule)) await sendRows(rows);
+        if (queueRow(child, rule)) await sendRows(rows);
         continue;
       }
-      await visit(child, toBytes(child), dirBytes, depth + 1, childRel, rule, oldChild);
+      await visit(child, toBytes(child), depth + 1, childRel, rule, oldChild);
     }
     for (const [key, row] of oldChildren) {
       const childRel = relOf(rel, fromNameKey(key));
@@ -385,8 +359,7 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     const rel = path.relative(start.rule.root, start.path);
     const depth = rel === '' ? 0 : rel.split('/').length;
     const bytes = toBytes(start.path);
-    const dir = dirOf(bytes);
-    await visit(start.path, bytes, dir, depth, rel, start.rule, opts.baseline?.get(bytes));
+    await visit(start.path, bytes, depth, rel, start.rule, opts.baseline?.get(bytes));
   }
   if (opts.rows) await sendRows(opts.rows);
   while (pending.size > 0) await Promise.all([...pending]);
@@ -412,9 +385,4 @@ function unreadable(error: string): FileState {
     ctime: '0',
     error,
   };
-}
-
-/** The directory part of a stored path ('/' for entries of the root). */
-export function dirOf(p: Buffer): Buffer {
-  return p.subarray(0, Math.max(p.lastIndexOf(0x2f), 1));
 }

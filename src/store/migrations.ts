@@ -11,7 +11,12 @@ import type Database from 'better-sqlite3';
  * contentless FTS5 table keyed by the event id: the message is already in the
  * document, so FTS keeps only its index.
  */
-const MIGRATIONS: ReadonlyArray<{ name: string; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<{
+  name: string;
+  sql: string;
+  /** A step SQL alone cannot say (the names it acts on are found at run time). */
+  run?: (db: Database.Database) => void;
+}> = [
   {
     name: '0001_initial',
     sql: `
@@ -109,6 +114,24 @@ const MIGRATIONS: ReadonlyArray<{ name: string; sql: string }> = [
       CREATE INDEX anomaly_metrics_metric ON anomaly_metrics(metric);
     `,
   },
+  {
+    // A directory's entries are a range of the path key (src/fim/baseline.ts
+    // reads them so), which makes the dir column and its index, a second
+    // B-tree every init wrote, redundant. The index may carry the name a
+    // staging table gave it: it is found by its table.
+    name: '0005_fim_entries_by_path',
+    sql: '',
+    run: (db) => {
+      const indexes = db
+        .prepare(
+          "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries' AND sql IS NOT NULL",
+        )
+        .pluck()
+        .all() as string[];
+      for (const name of indexes) db.exec(`DROP INDEX "${name.replaceAll('"', '""')}"`);
+      db.exec('ALTER TABLE fim_entries DROP COLUMN dir');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -126,7 +149,9 @@ export function migrate(db: Database.Database): string[] {
     const version = db.pragma('user_version', { simple: true }) as number;
     const applied: string[] = [];
     for (let i = version; i < SCHEMA_VERSION; i++) {
-      db.exec(MIGRATIONS[i]!.sql);
+      const m = MIGRATIONS[i]!;
+      if (m.sql) db.exec(m.sql);
+      m.run?.(db);
       applied.push(MIGRATIONS[i]!.name);
     }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

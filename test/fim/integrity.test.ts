@@ -6,11 +6,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { VigilError } from '../../src/errors.js';
+import { Baseline } from '../../src/fim/baseline.js';
 import { encodeState } from '../../src/fim/attributes.js';
 import { EntryMac } from '../../src/fim/entry-mac.js';
 import { hashFile } from '../../src/fim/hash-worker.js';
 import { display } from '../../src/fim/paths.js';
 import { FimKey } from '../../src/fim/signer.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { makeTree, write } from './helpers.js';
 
 test('tampering with the baseline is detected and check refuses to trust it', async (t) => {
@@ -241,28 +243,99 @@ test('the names of a hard-linked file share one hash, taken again once the conte
   ]);
 });
 
-test('a full init brings its dir index along: one per baseline, however many inits', async (t) => {
+test("a directory's entries are its range of the path key, stepping over each subdirectory's", async (t) => {
   const tree = makeTree(t);
-  write(path.join(tree.root, 'd', 'f'), 'x');
+  // Names that sort between a subdirectory and its entries ('-' and '.'
+  // come before '/') or right after them ('0' follows '/').
+  for (const f of ['d/sub/x', 'd/sub/deep/y', 'd/sub-x', 'd/sub.x', 'd/sub0', 'd/z', 'e/f']) {
+    write(path.join(tree.root, f), f);
+  }
+  await tree.init();
+  const names = (dir: string) =>
+    [...tree.session.baseline.children(Buffer.from(path.join(tree.root, dir))).keys()].sort();
+  assert.deepEqual(names('d'), ['sub', 'sub-x', 'sub.x', 'sub0', 'z']);
+  assert.deepEqual(names('d/sub'), ['deep', 'x']);
+  assert.deepEqual(names('.'), ['d', 'e']);
+  assert.deepEqual(names('e/f'), []);
+  fs.rmSync(path.join(tree.root, 'd', 'sub0'));
+  fs.rmSync(path.join(tree.root, 'd', 'sub', 'deep'), { recursive: true });
+  assert.deepEqual(tree.lines((await tree.check()).changes), [
+    'removed d/sub/deep',
+    'removed d/sub/deep/y',
+    'removed d/sub0',
+  ]);
+  // Only the path key is left to keep up: no index beside it.
   const db = new Database(tree.store);
   t.after(() => db.close());
-  const indexes = () =>
-    db
-      .prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries'")
-      .pluck()
-      .all() as string[];
-  for (let i = 0; i < 3; i++) {
-    await tree.init();
-    const sql = indexes();
-    assert.equal(sql.length, 1);
-    assert.match(sql[0]!, /ON "?fim_entries"?\s*\(dir\)/);
-  }
-  const plan = db
-    .prepare('EXPLAIN QUERY PLAN SELECT path FROM fim_entries WHERE dir = ?')
-    .all(Buffer.from(tree.root)) as Array<{ detail: string }>;
-  assert.match(plan.map((p) => p.detail).join(' '), /USING (COVERING )?INDEX fim_entries_dir/);
-  write(path.join(tree.root, 'd', 'g'), 'y');
-  assert.deepEqual(tree.lines((await tree.check()).changes), ['added d/g']);
+  const indexes = db
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries' AND sql IS NOT NULL",
+    )
+    .pluck()
+    .all();
+  assert.deepEqual(indexes, []);
+});
+
+test('the root directory is not among its own entries', (t) => {
+  const dir = tmpDir(t, 'vigil-fim-root-');
+  const baseline = Baseline.open(path.join(dir, 'vigil.db'));
+  t.after(() => baseline.close());
+  const key = FimKey.loadOrCreate(dir);
+  const text = encodeState({
+    type: 'dir',
+    mode: 0o755,
+    inode: '2',
+    nlink: 2,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: '0',
+    ctime: '0',
+  });
+  const paths = ['/', '/a', '/a/b', '/a-b', '/a0'];
+  baseline.apply(
+    paths.map((p) => ({ op: 'put' as const, path: Buffer.from(p), text })),
+    key,
+  );
+  assert.deepEqual([...baseline.children(Buffer.from('/')).keys()].sort(), ['a', 'a-b', 'a0']);
+  assert.deepEqual(
+    baseline.below(Buffer.from('/')).map((r) => r.path.toString()),
+    ['/a', '/a-b', '/a/b', '/a0'],
+  );
+});
+
+test('migration 0005 drops the dir column and its index, whatever an init named it', async (t) => {
+  const tree = makeTree(t);
+  write(path.join(tree.root, 'd', 'f'), 'x');
+  await tree.init();
+  const key = FimKey.load(tree.data);
+  // The store as schema 4 left it: a dir column, indexed under a staging name.
+  const db = new Database(tree.store);
+  db.function('dir_of', (p: Buffer) => p.subarray(0, Math.max(p.lastIndexOf(0x2f), 1)));
+  db.exec(`CREATE TABLE old (path BLOB PRIMARY KEY, dir BLOB NOT NULL, state TEXT NOT NULL,
+      mac BLOB NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO old SELECT path, dir_of(path), state, mac, updated FROM fim_entries;
+    DROP TABLE fim_entries;
+    ALTER TABLE old RENAME TO fim_entries;
+    CREATE INDEX fim_entries_dir_0badcafe ON fim_entries(dir);
+    PRAGMA user_version = 4;`);
+  db.close();
+  const reopened = Baseline.open(tree.store);
+  t.after(() => reopened.close());
+  assert.equal(reopened.verify(key).ok, true);
+  assert.deepEqual([...reopened.children(Buffer.from(path.join(tree.root, 'd'))).keys()], ['f']);
+  const after = new Database(tree.store, { readonly: true });
+  t.after(() => after.close());
+  const columns = after.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('fim_entries');
+  assert.deepEqual(columns, ['path', 'state', 'mac', 'updated']);
+  assert.equal(after.pragma('user_version', { simple: true }), 5);
+  const indexes = after
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries' AND sql IS NOT NULL",
+    )
+    .pluck()
+    .all();
+  assert.deepEqual(indexes, []);
 });
 
 test('a state encodes exactly as JSON.stringify of its fields in order, whatever its strings hold', () => {
