@@ -245,6 +245,16 @@ test('the names of a hard-linked file share one hash, taken again once the conte
   ]);
 });
 
+/** Indexes a store keeps on fim_entries beside its primary key. */
+function entryIndexes(db: Database.Database): string[] {
+  return db
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries' AND sql IS NOT NULL",
+    )
+    .pluck()
+    .all() as string[];
+}
+
 test("a directory's entries are its range of the path key, stepping over each subdirectory's", async (t) => {
   const tree = makeTree(t);
   // Names that sort between a subdirectory and its entries ('-' and '.'
@@ -269,13 +279,7 @@ test("a directory's entries are its range of the path key, stepping over each su
   // Only the path key is left to keep up: no index beside it.
   const db = new Database(tree.store);
   t.after(() => db.close());
-  const indexes = db
-    .prepare(
-      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries' AND sql IS NOT NULL",
-    )
-    .pluck()
-    .all();
-  assert.deepEqual(indexes, []);
+  assert.deepEqual(entryIndexes(db), []);
 });
 
 test('the root directory is not among its own entries', (t) => {
@@ -331,13 +335,7 @@ test('migration 0005 drops the dir column and its index, whatever an init named 
   const columns = after.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('fim_entries');
   assert.deepEqual(columns, ['path', 'state', 'mac', 'updated']);
   assert.equal(after.pragma('user_version', { simple: true }), 5);
-  const indexes = after
-    .prepare(
-      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'fim_entries' AND sql IS NOT NULL",
-    )
-    .pluck()
-    .all();
-  assert.deepEqual(indexes, []);
+  assert.deepEqual(entryIndexes(after), []);
 });
 
 test('a state encodes exactly as JSON.stringify of its fields in order, whatever its strings hold', () => {
