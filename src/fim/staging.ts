@@ -7,6 +7,8 @@ const ROWS_PER_TX = 2048;
 // Rows per INSERT: one call into SQLite binds many rows.
 const ROWS_PER_INSERT = 64;
 const COLUMNS = 4;
+// Values a staged row keeps until its flush: path, text, MAC (`updated` is the flush's).
+const STAGED = 3;
 const PREFIX = 'fim_staging_';
 let sequence = 0;
 
@@ -54,12 +56,12 @@ export class Staging {
 
   add(p: Buffer, text: string | Buffer, mac: Buffer): void {
     this.batch.push(p, text, mac);
-    if (this.batch.length >= ROWS_PER_TX * 3) this.flush();
+    if (this.batch.length >= ROWS_PER_TX * STAGED) this.flush();
   }
 
   flush(): void {
     const b = this.batch;
-    const rows = b.length / 3;
+    const rows = b.length / STAGED;
     if (rows === 0) return;
     this.batch = [];
     const now = Date.now();
@@ -75,19 +77,19 @@ export class Staging {
       this.db.transaction(() => this.insertEach(b, now)).immediate();
       return;
     }
-    for (let i = 2; i < b.length; i += 3) this.sum.add(b[i] as Buffer);
+    for (let i = 2; i < b.length; i += STAGED) this.sum.add(b[i] as Buffer);
     this.count += rows;
   }
 
   /** Inserts the rows of `b`, many per statement; how many went in. */
   private insertAll(b: Array<Buffer | string>, now: number): number {
-    const rows = b.length / 3;
+    const rows = b.length / STAGED;
     const args = this.args;
     let inserted = 0;
     let row = 0;
     for (; row + ROWS_PER_INSERT <= rows; row += ROWS_PER_INSERT) {
       for (let r = 0; r < ROWS_PER_INSERT; r++) {
-        const from = (row + r) * 3;
+        const from = (row + r) * STAGED;
         const to = r * COLUMNS;
         args[to] = b[from]!;
         args[to + 1] = b[from + 1]!;
@@ -96,7 +98,7 @@ export class Staging {
       }
       inserted += this.insertMany.run(args).changes;
     }
-    for (let i = row * 3; i < b.length; i += 3) {
+    for (let i = row * STAGED; i < b.length; i += STAGED) {
       inserted += this.insertOne.run(b[i], b[i + 1], b[i + 2], now).changes;
     }
     return inserted;
@@ -104,7 +106,7 @@ export class Staging {
 
   /** Inserts the rows of `b` one by one, summing the MACs of those that went in. */
   private insertEach(b: Array<Buffer | string>, now: number): void {
-    for (let i = 0; i < b.length; i += 3) {
+    for (let i = 0; i < b.length; i += STAGED) {
       const mac = b[i + 2] as Buffer;
       if (this.insertOne.run(b[i], b[i + 1], mac, now).changes === 0) continue;
       this.sum.add(mac);

@@ -100,12 +100,14 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     void job.finally(() => pending.delete(job));
   };
 
-  const gone = (row: BaselineRow, rule: PolicyRule): void => {
+  /** A stored entry with nothing on disk any more. */
+  const removed = (row: BaselineRow, rule: PolicyRule): void =>
     emit({ path: fromBytes(row.path), bytes: row.path, rule, old: row });
+
+  const gone = (row: BaselineRow, rule: PolicyRule): void => {
+    removed(row, rule);
     if (row.state.type === 'dir' && opts.baseline) {
-      for (const below of opts.baseline.below(row.path)) {
-        emit({ path: fromBytes(below.path), bytes: below.path, rule, old: below });
-      }
+      for (const below of opts.baseline.below(row.path)) removed(below, rule);
     }
   };
 
@@ -305,9 +307,7 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       if ((code === 'ENOENT' || code === 'ENOTDIR') && hadOld && opts.baseline) {
         // Vanished between its stat and its listing: what it held is gone.
-        for (const row of opts.baseline.below(dirBytes)) {
-          emit({ path: fromBytes(row.path), bytes: row.path, rule, old: row });
-        }
+        for (const row of opts.baseline.below(dirBytes)) removed(row, rule);
         return;
       }
       stats.errors++;

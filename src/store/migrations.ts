@@ -69,9 +69,9 @@ const MIGRATIONS: ReadonlyArray<{
   {
     // The file integrity baseline: one row per file, keyed by the raw path
     // bytes (names need not be UTF-8), with its recorded state, the keyed MAC
-    // the signed seal sums over, and every reported or accepted change. A full
-    // init swaps in a new fim_entries with a dir index of another name
-    // (src/fim/staging.ts): a later migration finds that index by its table.
+    // the signed seal sums over, and every reported or accepted change. Until
+    // 0005 a full init swapped in a new fim_entries whose dir index had a
+    // staging table's name: 0005 finds that index by its table.
     name: '0003_fim',
     sql: `
       CREATE TABLE fim_entries (
